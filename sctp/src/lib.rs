@@ -1,0 +1,4 @@
+//! `oxrtc-sctp`: SCTP over DTLS (RFC 8261) and WebRTC data channels (RFC 8832), sans-IO.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
