@@ -3,3 +3,11 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
+
+// ICE candidates (the ICE agent helper's part of the public interface).
+mod candidate;
+pub use candidate::{
+    compute_foundation, compute_priority, is_mdns_name, Address, Candidate, CandidateError,
+    CandidateKind, TcpType, Transport, MAX_CANDIDATE_EXTENSIONS, MAX_CANDIDATE_LEN,
+    MAX_FOUNDATION_LEN,
+};
