@@ -2,3 +2,10 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
+
+pub mod chunk;
+mod error;
+pub mod packet;
+
+// The public interface.
+pub use error::{OpenChannelError, ParseError, ReceiveError, SendError};
