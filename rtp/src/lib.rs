@@ -38,6 +38,7 @@
 
 mod error;
 mod packet;
+pub mod rtcp;
 mod seq;
 
 // The public interface.
