@@ -11,3 +11,6 @@ pub use candidate::{
     CandidateKind, TcpType, Transport, MAX_CANDIDATE_EXTENSIONS, MAX_CANDIDATE_LEN,
     MAX_FOUNDATION_LEN,
 };
+
+// STUN codec, credentials, transactions and binding server (the STUN/TURN helper's part).
+pub mod stun;
