@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod codecs;
 mod error;
 mod packet;
 pub mod rtcp;
