@@ -609,6 +609,27 @@ impl Candidate {
             extensions,
         })
     }
+
+    /// A peer-reflexive candidate (RFC 8445 §7.2.5.3.1 / §7.3.1.3).
+    pub(crate) fn peer_reflexive(
+        addr: SocketAddr,
+        priority: u32,
+        transport: Transport,
+        component: u16,
+        foundation: String,
+    ) -> Self {
+        Self {
+            foundation,
+            component,
+            transport,
+            priority,
+            address: Address::Ip(addr.ip()),
+            port: addr.port(),
+            kind: CandidateKind::PeerReflexive,
+            related: None,
+            extensions: Vec::new(),
+        }
+    }
 }
 
 impl fmt::Display for Candidate {

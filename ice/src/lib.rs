@@ -12,5 +12,13 @@ pub use candidate::{
     MAX_FOUNDATION_LEN,
 };
 
+// The sans-IO ICE agent (the ICE agent helper's part).
+mod agent;
+pub use agent::{
+    Agent, AgentConfig, AgentError, AgentEvent, ConnectionState, Credentials, Datagram,
+    GatheringState, Path, Protocol, Received, Role, Transmit, DEFAULT_CONSENT_INTERVAL,
+    DEFAULT_CONSENT_TIMEOUT, DEFAULT_KEEPALIVE_INTERVAL, DEFAULT_TA,
+};
+
 // STUN codec, credentials, transactions and binding server (the STUN/TURN helper's part).
 pub mod stun;

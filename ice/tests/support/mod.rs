@@ -1,0 +1,383 @@
+//! Test support: a virtual network with NATs, a STUN binding server and ICE agents,
+//! driven by one virtual clock over `oxrtc-netem` links.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use oxrtc_ice::stun::{Attribute, Class, Integrity, Message, MessageRef, Method};
+use oxrtc_ice::{
+    Agent, AgentConfig, AgentEvent, Candidate, ConnectionState, Datagram, Protocol, Received, Role,
+};
+use oxrtc_netem::{Link, LinkConfig};
+
+/// RFC 4787 mapping and filtering behaviours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatKind {
+    /// Endpoint-independent mapping and filtering.
+    FullCone,
+    /// Endpoint-independent mapping, address-dependent filtering.
+    Restricted,
+    /// Endpoint-independent mapping, address-and-port-dependent filtering.
+    PortRestricted,
+    /// Address-and-port-dependent mapping and filtering.
+    Symmetric,
+}
+
+struct Mapping {
+    internal: SocketAddr,
+    /// Symmetric NATs map per destination.
+    destination: Option<SocketAddr>,
+    public: SocketAddr,
+    permitted: Vec<SocketAddr>,
+}
+
+/// A NAT in front of one private node.
+pub struct Nat {
+    pub kind: NatKind,
+    pub public_ip: IpAddr,
+    next_port: u16,
+    mappings: Vec<Mapping>,
+}
+
+impl Nat {
+    pub fn new(kind: NatKind, public_ip: &str) -> Self {
+        Self {
+            kind,
+            public_ip: public_ip.parse().unwrap(),
+            next_port: 40000,
+            mappings: Vec::new(),
+        }
+    }
+
+    fn outbound(&mut self, internal: SocketAddr, destination: SocketAddr) -> SocketAddr {
+        let symmetric = self.kind == NatKind::Symmetric;
+        let found = self.mappings.iter().position(|m| {
+            m.internal == internal && (!symmetric || m.destination == Some(destination))
+        });
+        let i = match found {
+            Some(i) => i,
+            None => {
+                let public = SocketAddr::new(self.public_ip, self.next_port);
+                self.next_port += 1;
+                self.mappings.push(Mapping {
+                    internal,
+                    destination: symmetric.then_some(destination),
+                    public,
+                    permitted: Vec::new(),
+                });
+                self.mappings.len() - 1
+            }
+        };
+        let m = &mut self.mappings[i];
+        if !m.permitted.contains(&destination) {
+            m.permitted.push(destination);
+        }
+        m.public
+    }
+
+    fn inbound(&self, source: SocketAddr, public: SocketAddr) -> Option<SocketAddr> {
+        let m = self.mappings.iter().find(|m| m.public == public)?;
+        let allowed = match self.kind {
+            NatKind::FullCone => true,
+            NatKind::Restricted => m.permitted.iter().any(|p| p.ip() == source.ip()),
+            NatKind::PortRestricted | NatKind::Symmetric => m.permitted.contains(&source),
+        };
+        allowed.then_some(m.internal)
+    }
+}
+
+/// One ICE endpoint in the world.
+pub struct Node {
+    pub agent: Agent,
+    pub nat: Option<usize>,
+    /// Private (or public, without NAT) host address.
+    pub host: SocketAddr,
+    pub events: Vec<AgentEvent>,
+    pub states: Vec<ConnectionState>,
+    pub data: Vec<Vec<u8>>,
+    /// Drop every datagram this node sends or receives (a cut cable).
+    pub blackhole: bool,
+}
+
+type Packet = (SocketAddr, SocketAddr, Vec<u8>);
+
+/// The simulated world.
+pub struct World {
+    pub now: Instant,
+    pub start: Instant,
+    pub nodes: Vec<Node>,
+    pub nats: Vec<Nat>,
+    pub link: Link<Packet>,
+    pub stun_server: Option<SocketAddr>,
+    /// Datagrams seen on the "internet", for assertions.
+    pub delivered: u64,
+}
+
+impl World {
+    pub fn new(link: LinkConfig) -> Self {
+        let start = Instant::now();
+        Self {
+            now: start,
+            start,
+            nodes: Vec::new(),
+            nats: Vec::new(),
+            link: Link::new(link),
+            stun_server: None,
+            delivered: 0,
+        }
+    }
+
+    pub fn perfect() -> Self {
+        Self::new(LinkConfig {
+            latency: Duration::from_millis(10),
+            ..LinkConfig::default()
+        })
+    }
+
+    pub fn with_stun_server(mut self, addr: &str) -> Self {
+        self.stun_server = Some(addr.parse().unwrap());
+        self
+    }
+
+    pub fn add_nat(&mut self, nat: Nat) -> usize {
+        self.nats.push(nat);
+        self.nats.len() - 1
+    }
+
+    pub fn add_node(&mut self, config: AgentConfig, host: &str, nat: Option<usize>) -> usize {
+        self.nodes.push(Node {
+            agent: Agent::new(config),
+            nat,
+            host: host.parse().unwrap(),
+            events: Vec::new(),
+            states: Vec::new(),
+            data: Vec::new(),
+            blackhole: false,
+        });
+        self.nodes.len() - 1
+    }
+
+    /// Exchanges credentials and host candidates between nodes `a` and `b` (full
+    /// signaling, no trickle), and starts both.
+    pub fn signal_hosts(&mut self, a: usize, b: usize) {
+        let ca = self.nodes[a].agent.local_credentials().clone();
+        let cb = self.nodes[b].agent.local_credentials().clone();
+        self.nodes[a].agent.set_remote_credentials(cb).unwrap();
+        self.nodes[b].agent.set_remote_credentials(ca).unwrap();
+        let ha = Candidate::host(self.nodes[a].host);
+        let hb = Candidate::host(self.nodes[b].host);
+        self.nodes[a].agent.add_local_candidate(ha.clone()).unwrap();
+        self.nodes[b].agent.add_local_candidate(hb.clone()).unwrap();
+        self.nodes[a].agent.add_remote_candidate(hb).unwrap();
+        self.nodes[b].agent.add_remote_candidate(ha).unwrap();
+    }
+
+    /// Sends every `LocalCandidate` event of `from` to `to` as a remote candidate.
+    pub fn trickle(&mut self, from: usize, to: usize) {
+        let cands: Vec<Candidate> = self.nodes[from]
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::LocalCandidate(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect();
+        for c in cands {
+            let _ = self.nodes[to].agent.add_remote_candidate(c);
+        }
+    }
+
+    pub fn end_of_candidates(&mut self, a: usize, b: usize) {
+        for n in [a, b] {
+            self.nodes[n].agent.end_of_local_candidates();
+        }
+        self.nodes[a].agent.end_of_remote_candidates();
+        self.nodes[b].agent.end_of_remote_candidates();
+    }
+
+    pub fn state(&self, n: usize) -> ConnectionState {
+        self.nodes[n].agent.connection_state()
+    }
+
+    fn send_from_node(&mut self, n: usize, local: SocketAddr, remote: SocketAddr, data: Vec<u8>) {
+        if self.nodes[n].blackhole {
+            return;
+        }
+        let src = match self.nodes[n].nat {
+            Some(nat) => self.nats[nat].outbound(local, remote),
+            None => local,
+        };
+        self.link.send(self.now, (src, remote, data));
+    }
+
+    fn flush(&mut self) {
+        for n in 0..self.nodes.len() {
+            while let Some(t) = self.nodes[n].agent.poll_transmit() {
+                assert_eq!(t.protocol, Protocol::Udp);
+                self.send_from_node(n, t.local, t.remote, t.data);
+            }
+            while let Some(e) = self.nodes[n].agent.poll_event() {
+                if let AgentEvent::ConnectionStateChanged(s) = e {
+                    self.nodes[n].states.push(s);
+                }
+                self.nodes[n].events.push(e);
+            }
+        }
+    }
+
+    fn deliver(&mut self, (src, dst, data): Packet) {
+        self.delivered += 1;
+        if self.stun_server == Some(dst) {
+            // A public STUN server answering Binding requests (RFC 8489 §7.3).
+            if let Ok(req) = MessageRef::decode(&data) {
+                if req.class() == Class::Request && req.method() == Method::BINDING {
+                    let resp = Message::success_to(&req)
+                        .with(Attribute::XorMappedAddress(src))
+                        .to_bytes(Integrity::None, true)
+                        .unwrap();
+                    self.link.send(self.now, (dst, src, resp));
+                }
+            }
+            return;
+        }
+        // A NAT's public address?
+        let mut target = None;
+        for (i, nat) in self.nats.iter().enumerate() {
+            if nat.public_ip == dst.ip() {
+                if let Some(internal) = nat.inbound(src, dst) {
+                    target = self
+                        .nodes
+                        .iter()
+                        .position(|n| n.nat == Some(i) && n.host == internal)
+                        .map(|n| (n, internal));
+                }
+                if target.is_none() {
+                    return;
+                }
+            }
+        }
+        if target.is_none() {
+            target = self
+                .nodes
+                .iter()
+                .position(|n| n.nat.is_none() && n.host == dst)
+                .map(|n| (n, dst));
+        }
+        let Some((n, local)) = target else {
+            return;
+        };
+        if self.nodes[n].blackhole {
+            return;
+        }
+        let now = self.now;
+        let node = &mut self.nodes[n];
+        if let Ok(Received::Data { .. }) = node
+            .agent
+            .handle_receive(now, Datagram::udp(local, src, &data))
+        {
+            node.data.push(data);
+        }
+    }
+
+    /// Advances the world until `done` holds or `limit` of virtual time passes.
+    /// Returns whether `done` held.
+    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&World) -> bool) -> bool {
+        let deadline = self.now + limit;
+        let mut same_instant = 0u32;
+        for n in 0..self.nodes.len() {
+            let now = self.now;
+            self.nodes[n].agent.handle_timeout(now);
+        }
+        loop {
+            self.flush();
+            if done(self) {
+                return true;
+            }
+            let mut next = self.link.poll_timeout();
+            for node in &self.nodes {
+                if let Some(t) = node.agent.poll_timeout() {
+                    next = Some(next.map_or(t, |n: Instant| n.min(t)));
+                }
+            }
+            let Some(next) = next else {
+                return false;
+            };
+            if next > deadline {
+                self.now = deadline;
+                return done(self);
+            }
+            if next <= self.now {
+                same_instant += 1;
+                assert!(
+                    same_instant < 10_000,
+                    "busy loop at {:?}",
+                    self.now - self.start
+                );
+            } else {
+                same_instant = 0;
+                self.now = next;
+            }
+            while let Some(p) = self.link.recv(self.now) {
+                self.deliver(p);
+                self.flush();
+            }
+            for n in 0..self.nodes.len() {
+                if self.nodes[n]
+                    .agent
+                    .poll_timeout()
+                    .is_some_and(|t| t <= self.now)
+                {
+                    let now = self.now;
+                    self.nodes[n].agent.handle_timeout(now);
+                }
+            }
+        }
+    }
+
+    /// Runs for `d` of virtual time.
+    pub fn run_for(&mut self, d: Duration) {
+        self.run_until(d, |_| false);
+    }
+
+    /// Sends application data from node `n` over its selected path.
+    pub fn send_data(&mut self, n: usize, data: &[u8]) -> bool {
+        let now = self.now;
+        let Some(path) = self.nodes[n].agent.send_path(now) else {
+            return false;
+        };
+        self.send_from_node(n, path.local, path.remote, data.to_vec());
+        true
+    }
+
+    pub fn connected(&self, n: usize) -> bool {
+        matches!(
+            self.state(n),
+            ConnectionState::Connected | ConnectionState::Completed
+        )
+    }
+}
+
+/// A config with a seed derived from `seed` and the given role.
+pub fn config(role: Role, seed: u8) -> AgentConfig {
+    AgentConfig {
+        role,
+        rng_seed: Some([seed; 32]),
+        ..AgentConfig::default()
+    }
+}
+
+/// The data-plane check: a payload from `a` arrives at `b` and back.
+pub fn assert_data_flows(w: &mut World, a: usize, b: usize) {
+    let before_b = w.nodes[b].data.len();
+    let before_a = w.nodes[a].data.len();
+    // DTLS-looking first byte so it is not mistaken for STUN.
+    assert!(w.send_data(a, &[23, 1, 2, 3]));
+    assert!(w.send_data(b, &[23, 4, 5, 6]));
+    let ok = w.run_until(Duration::from_secs(1), |w| {
+        w.nodes[b].data.len() > before_b && w.nodes[a].data.len() > before_a
+    });
+    assert!(ok, "application data did not flow between {a} and {b}");
+    assert_eq!(w.nodes[b].data.last().unwrap(), &vec![23, 1, 2, 3]);
+    assert_eq!(w.nodes[a].data.last().unwrap(), &vec![23, 4, 5, 6]);
+}
