@@ -11,6 +11,9 @@ use crate::{Config, Error, MasterKey, ProtectionProfile};
 
 /// RFC 3711 §3.3.1: the SRTP packet index is 48 bits (32-bit ROC, 16-bit SEQ).
 const MAX_SRTP_INDEX: u64 = (1 << 48) - 1;
+/// The SRTCP index of a stream's first packet. RFC 3711 leaves it open; libsrtp (and so the
+/// browsers) start at 1, and so do we, so both protect an RTCP packet to the same bytes.
+const FIRST_SRTCP_INDEX: u32 = 1;
 /// RFC 3711 §3.4: the SRTCP index is 31 bits.
 const MAX_SRTCP_INDEX: u32 = 0x7fff_ffff;
 
@@ -270,7 +273,7 @@ impl Context {
             Some(&next) => next,
             None => {
                 check_room(&self.tx_rtcp, ssrc, self.config.max_ssrcs())?;
-                0
+                FIRST_SRTCP_INDEX
             }
         };
         // RFC 3711 §9.2: no more than 2^31 SRTCP packets under one master key.

@@ -324,6 +324,15 @@ fn a_receiver_with_the_wrong_roc_cannot_decrypt() {
 }
 
 #[test]
+fn srtcp_indices_start_at_1_like_libsrtp() {
+    let (mut tx, _) = pair(ProtectionProfile::AeadAes128Gcm, Config::default());
+    let first = protect_rtcp(&mut tx, &rtcp(1, b""));
+    assert_eq!(first[first.len() - 4..], [0x80, 0, 0, 1]);
+    let second = protect_rtcp(&mut tx, &rtcp(1, b""));
+    assert_eq!(second[second.len() - 4..], [0x80, 0, 0, 2]);
+}
+
+#[test]
 fn srtcp_index_runs_out_at_2_31_and_is_refused() {
     for profile in ProtectionProfile::ALL {
         let (mut tx, mut rx) = pair(profile, Config::default());
@@ -382,6 +391,8 @@ fn replay_window_edges_through_a_context() {
         let packets: Vec<_> = (0..=300u16)
             .map(|s| protect(&mut tx, &rtp(s, 1, b"p")))
             .collect();
+        // SRTCP indices start at 1: make reports[i] the one with index i.
+        tx.set_next_srtcp_index(1, 0);
         let reports: Vec<_> = (0..=300)
             .map(|_| protect_rtcp(&mut tx, &rtcp(1, &[0; 4])))
             .collect();
