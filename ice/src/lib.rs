@@ -20,5 +20,8 @@ pub use agent::{
     DEFAULT_CONSENT_TIMEOUT, DEFAULT_KEEPALIVE_INTERVAL, DEFAULT_TA,
 };
 
+// Candidate gathering helpers (the ICE agent helper's part).
+pub mod gather;
+
 // STUN codec, credentials, transactions and binding server (the STUN/TURN helper's part).
 pub mod stun;

@@ -583,7 +583,6 @@ impl Agent {
     /// (RFC 8445 §6.1.2.4 prunes its pairs into its base's). Emits
     /// [`AgentEvent::LocalCandidate`].
     pub fn add_local_candidate(&mut self, candidate: Candidate) -> Result<(), AgentError> {
-        self.check_open()?;
         let addr = candidate
             .addr()
             .ok_or_else(|| AgentError::UnresolvedHostname(candidate.address().to_string()))?;
@@ -602,6 +601,26 @@ impl Agent {
                 ))
             }
         };
+        self.add_local_candidate_with_base(candidate, base)
+    }
+
+    /// Adds one of our candidates whose base (the local socket address checks are
+    /// sent from and arrive on) differs from its address: a host candidate advertised
+    /// with a NAT 1:1 public IP, for example.
+    pub fn add_local_candidate_with_base(
+        &mut self,
+        candidate: Candidate,
+        base: SocketAddr,
+    ) -> Result<(), AgentError> {
+        self.check_open()?;
+        let addr = candidate
+            .addr()
+            .ok_or_else(|| AgentError::UnresolvedHostname(candidate.address().to_string()))?;
+        if candidate.kind() == CandidateKind::PeerReflexive {
+            return Err(AgentError::UnsupportedCandidate(
+                "local peer-reflexive candidates are learned",
+            ));
+        }
         let protocol = Protocol::of(candidate.transport());
         if self
             .locals
@@ -1710,7 +1729,7 @@ impl Agent {
     }
 }
 
-fn system_seed() -> [u8; 32] {
+pub(crate) fn system_seed() -> [u8; 32] {
     use ring::rand::SecureRandom;
     let mut seed = [0u8; 32];
     // SystemRandom only fails when the OS has no randomness source at all; there is

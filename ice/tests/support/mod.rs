@@ -5,6 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use oxrtc_ice::gather::{GatherEvent, SrflxConfig, SrflxGatherer};
 use oxrtc_ice::stun::{Attribute, Class, Integrity, Message, MessageRef, Method};
 use oxrtc_ice::{
     Agent, AgentConfig, AgentEvent, Candidate, ConnectionState, Datagram, Protocol, Received, Role,
@@ -98,6 +99,8 @@ pub struct Node {
     pub data: Vec<Vec<u8>>,
     /// Drop every datagram this node sends or receives (a cut cable).
     pub blackhole: bool,
+    /// Server-reflexive gathering, when started.
+    pub gatherer: Option<SrflxGatherer>,
 }
 
 type Packet = (SocketAddr, SocketAddr, Vec<u8>);
@@ -154,6 +157,7 @@ impl World {
             states: Vec::new(),
             data: Vec::new(),
             blackhole: false,
+            gatherer: None,
         });
         self.nodes.len() - 1
     }
@@ -211,8 +215,68 @@ impl World {
         self.link.send(self.now, (src, remote, data));
     }
 
+    /// Adds node `n`'s host candidate and starts gathering a server-reflexive one from
+    /// the world's STUN server.
+    pub fn start_gathering(&mut self, n: usize) {
+        let host = self.nodes[n].host;
+        self.nodes[n]
+            .agent
+            .add_local_candidate(Candidate::host(host))
+            .unwrap();
+        let server = self.stun_server.expect("a STUN server");
+        let mut g = SrflxGatherer::new(SrflxConfig {
+            rng_seed: Some([n as u8 + 100; 32]),
+            ..SrflxConfig::default()
+        });
+        g.add_query(host, server);
+        g.handle_timeout(self.now);
+        self.nodes[n].gatherer = Some(g);
+    }
+
+    /// Gathers on both nodes, then exchanges credentials, every candidate and
+    /// end-of-candidates (non-trickle signaling, as with complete SDP).
+    pub fn gather_and_signal(&mut self, a: usize, b: usize) {
+        self.start_gathering(a);
+        self.start_gathering(b);
+        let done = self.run_until(Duration::from_secs(10), |w| {
+            w.nodes[a].agent.gathering_state() == oxrtc_ice::GatheringState::Complete
+                && w.nodes[b].agent.gathering_state() == oxrtc_ice::GatheringState::Complete
+        });
+        assert!(done, "gathering did not finish");
+        let ca = self.nodes[a].agent.local_credentials().clone();
+        let cb = self.nodes[b].agent.local_credentials().clone();
+        self.nodes[a].agent.set_remote_credentials(cb).unwrap();
+        self.nodes[b].agent.set_remote_credentials(ca).unwrap();
+        self.trickle(a, b);
+        self.trickle(b, a);
+        self.nodes[a].agent.end_of_remote_candidates();
+        self.nodes[b].agent.end_of_remote_candidates();
+    }
+
     fn flush(&mut self) {
         for n in 0..self.nodes.len() {
+            if let Some(g) = &mut self.nodes[n].gatherer {
+                let mut out = Vec::new();
+                let mut found = Vec::new();
+                while let Some(t) = g.poll_transmit() {
+                    out.push(t);
+                }
+                while let Some(e) = g.poll_event() {
+                    found.push(e);
+                }
+                for t in out {
+                    self.send_from_node(n, t.local, t.remote, t.data);
+                }
+                for e in found {
+                    match e {
+                        GatherEvent::Candidate(c) => {
+                            self.nodes[n].agent.add_local_candidate(c).unwrap();
+                        }
+                        GatherEvent::Done => self.nodes[n].agent.end_of_local_candidates(),
+                        GatherEvent::Timeout { .. } => {}
+                    }
+                }
+            }
             while let Some(t) = self.nodes[n].agent.poll_transmit() {
                 assert_eq!(t.protocol, Protocol::Udp);
                 self.send_from_node(n, t.local, t.remote, t.data);
@@ -272,6 +336,11 @@ impl World {
         }
         let now = self.now;
         let node = &mut self.nodes[n];
+        if let Some(g) = &mut node.gatherer {
+            if g.handle_receive(now, Datagram::udp(local, src, &data)) {
+                return;
+            }
+        }
         if let Ok(Received::Data { .. }) = node
             .agent
             .handle_receive(now, Datagram::udp(local, src, &data))
@@ -296,7 +365,8 @@ impl World {
             }
             let mut next = self.link.poll_timeout();
             for node in &self.nodes {
-                if let Some(t) = node.agent.poll_timeout() {
+                let g = node.gatherer.as_ref().and_then(|g| g.poll_timeout());
+                for t in [node.agent.poll_timeout(), g].into_iter().flatten() {
                     next = Some(next.map_or(t, |n: Instant| n.min(t)));
                 }
             }
@@ -323,13 +393,14 @@ impl World {
                 self.flush();
             }
             for n in 0..self.nodes.len() {
-                if self.nodes[n]
-                    .agent
-                    .poll_timeout()
-                    .is_some_and(|t| t <= self.now)
-                {
-                    let now = self.now;
+                let now = self.now;
+                if self.nodes[n].agent.poll_timeout().is_some_and(|t| t <= now) {
                     self.nodes[n].agent.handle_timeout(now);
+                }
+                if let Some(g) = &mut self.nodes[n].gatherer {
+                    if g.poll_timeout().is_some_and(|t| t <= now) {
+                        g.handle_timeout(now);
+                    }
                 }
             }
         }
