@@ -115,6 +115,11 @@ impl<'a> PacketWriter<'a> {
         chunk.write(self.buf);
     }
 
+    /// Direct access for writers that encode chunks in place.
+    pub(crate) fn buf_mut(&mut self) -> &mut Vec<u8> {
+        self.buf
+    }
+
     /// Fills in the checksum, or leaves it zero when the peer accepts that (RFC 9653), and
     /// returns the packet length.
     pub fn finish(self, zero_checksum: bool) -> usize {

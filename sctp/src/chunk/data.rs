@@ -82,6 +82,29 @@ impl DataChunk {
         Ok(chunk)
     }
 
+    /// Appends the chunk as DATA or I-DATA, padded, without building a [`super::Chunk`].
+    pub(crate) fn write_chunk(&self, idata: bool, out: &mut Vec<u8>) {
+        let header = if idata {
+            super::idata::IDATA_HEADER_LEN
+        } else {
+            DATA_HEADER_LEN
+        };
+        let len = header + self.payload.len();
+        out.put_u8(if idata {
+            super::kind::I_DATA
+        } else {
+            super::kind::DATA
+        });
+        out.put_u8(self.flags());
+        out.put_u16(u16::try_from(len).unwrap_or(u16::MAX));
+        if idata {
+            self.write_idata_value(out);
+        } else {
+            self.write_data_value(out);
+        }
+        super::write_padding(out, len);
+    }
+
     pub(crate) fn write_data_value(&self, out: &mut Vec<u8>) {
         out.put_u32(self.tsn);
         out.put_u16(self.stream_id);

@@ -6,11 +6,11 @@
 mod abort;
 mod cause;
 mod cookie;
-mod data;
+pub(crate) mod data;
 mod error;
 mod forward_tsn;
 mod heartbeat;
-mod idata;
+pub(crate) mod idata;
 mod iforward_tsn;
 mod init;
 mod param;
@@ -124,10 +124,7 @@ impl Chunk {
         let flags = buf[1];
         let len = usize::from(u16::from_be_bytes([buf[2], buf[3]]));
         if len < CHUNK_HEADER_LEN || len > buf.len() {
-            return Err(ParseError::InvalidLength {
-                what: "chunk",
-                len,
-            });
+            return Err(ParseError::InvalidLength { what: "chunk", len });
         }
         // RFC 9260 §3.2: padding is not counted in the length; the last chunk of a
         // packet may omit it.
@@ -151,9 +148,7 @@ impl Chunk {
                 Chunk::ShutdownComplete(ShutdownCompleteChunk::from_flags(flags))
             }
             kind::FORWARD_TSN => Chunk::ForwardTsn(ForwardTsnChunk::parse_forward_tsn(&value)?),
-            kind::I_FORWARD_TSN => {
-                Chunk::IForwardTsn(ForwardTsnChunk::parse_iforward_tsn(&value)?)
-            }
+            kind::I_FORWARD_TSN => Chunk::IForwardTsn(ForwardTsnChunk::parse_iforward_tsn(&value)?),
             kind::RE_CONFIG => Chunk::ReConfig(ReConfigChunk::parse(&value)?),
             _ => Chunk::Unknown {
                 kind: kind_code,
@@ -475,7 +470,10 @@ mod tests {
             &[3, 0, 0, 8, 0, 0, 0, 0],
             &[1, 0, 0, 8, 0, 0, 0, 0],
         ] {
-            assert!(Chunk::parse(&Bytes::copy_from_slice(bytes)).is_err(), "{bytes:?}");
+            assert!(
+                Chunk::parse(&Bytes::copy_from_slice(bytes)).is_err(),
+                "{bytes:?}"
+            );
         }
     }
 
