@@ -40,6 +40,7 @@ pub mod codecs;
 mod error;
 mod packet;
 pub mod rtcp;
+mod sample_builder;
 mod seq;
 
 // The public interface.
@@ -48,4 +49,5 @@ pub use packet::{
     header_len, Extension, ExtensionForm, ExtensionFormChoice, Extensions, RtpHeader, RtpPacket,
     RtpPacketMut, FIXED_HEADER_LEN, ONE_BYTE_PROFILE, TWO_BYTE_PROFILE,
 };
+pub use sample_builder::{Sample, SampleBuilder, SampleBuilderConfig, SampleBuilderStats};
 pub use seq::{seq_diff, seq_newer, ts_diff, ts_newer, SeqUnwrapper, TimestampUnwrapper};

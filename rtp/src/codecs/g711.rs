@@ -45,6 +45,9 @@ impl Depayloader for G711Depayloader {
     fn is_keyframe(&self, _payload: &[u8]) -> bool {
         true
     }
+    fn frame_start_is_reliable(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -66,8 +66,49 @@ pub trait Depayloader {
     /// `true` when the frame starting with `payload` is a keyframe (decodable alone).
     fn is_keyframe(&self, payload: &[u8]) -> bool;
 
+    /// `true` when [`Self::is_frame_start`] is certain: a packet it accepts is the first
+    /// of a frame even when the packet before it was lost (VP8's S bit with partition 0,
+    /// VP9's B bit, audio). H.264/H.265 (parameter sets may precede a slice) and AV1 (an
+    /// OBU boundary may fall on a packet boundary mid-frame) say `false`, and the sample
+    /// builder then needs to have seen the previous packet.
+    fn frame_start_is_reliable(&self) -> bool {
+        false
+    }
+
     /// Forgets partial state (call between frames after a loss).
     fn reset(&mut self) {}
+}
+
+impl<P: Payloader + ?Sized> Payloader for Box<P> {
+    fn packetize(
+        &mut self,
+        mtu: usize,
+        frame: &[u8],
+        emit: &mut dyn FnMut(&[u8], bool),
+    ) -> Result<usize, CodecError> {
+        (**self).packetize(mtu, frame, emit)
+    }
+}
+
+impl<D: Depayloader + ?Sized> Depayloader for Box<D> {
+    fn depayload(&mut self, payload: &[u8], frame: &mut Vec<u8>) -> Result<(), CodecError> {
+        (**self).depayload(payload, frame)
+    }
+    fn is_frame_start(&self, payload: &[u8]) -> bool {
+        (**self).is_frame_start(payload)
+    }
+    fn is_frame_end(&self, payload: &[u8], marker: bool) -> bool {
+        (**self).is_frame_end(payload, marker)
+    }
+    fn is_keyframe(&self, payload: &[u8]) -> bool {
+        (**self).is_keyframe(payload)
+    }
+    fn frame_start_is_reliable(&self) -> bool {
+        (**self).frame_start_is_reliable()
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
 }
 
 pub(crate) fn check_mtu(mtu: usize, header: usize) -> Result<(), CodecError> {

@@ -49,6 +49,9 @@ impl Depayloader for OpusDepayloader {
     fn is_keyframe(&self, _payload: &[u8]) -> bool {
         true
     }
+    fn frame_start_is_reliable(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -163,6 +163,9 @@ impl Depayloader for Vp8Depayloader {
         self.last = Some(d);
         bounded_extend(frame, &payload[d.len..], DEFAULT_MAX_FRAME_SIZE)
     }
+    fn frame_start_is_reliable(&self) -> bool {
+        true
+    }
     fn is_frame_start(&self, payload: &[u8]) -> bool {
         matches!(Vp8Descriptor::parse(payload), Ok(d) if d.start && d.partition_id == 0)
     }
