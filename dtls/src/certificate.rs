@@ -169,8 +169,16 @@ fn cert_error(e: impl fmt::Display) -> Error {
 impl Certificate {
     /// A fresh self-signed ECDSA P-256 certificate (what browsers use for WebRTC).
     pub fn generate() -> Result<Self, Error> {
-        let key =
-            rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(cert_error)?;
+        Self::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+    }
+
+    /// A fresh self-signed ECDSA P-384 certificate.
+    pub fn generate_p384() -> Result<Self, Error> {
+        Self::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384)
+    }
+
+    fn generate_for(alg: &'static rcgen::SignatureAlgorithm) -> Result<Self, Error> {
+        let key = rcgen::KeyPair::generate_for(alg).map_err(cert_error)?;
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(cert_error)?;
         params
             .distinguished_name

@@ -60,6 +60,10 @@ pub struct Config {
     /// Seed for the connection's random values (hello randoms, cookie secret); `None` seeds
     /// from the system. ECDHE keys and ECDSA nonces always come from `ring`'s system RNG.
     pub rng_seed: Option<[u8; 32]>,
+    /// Test hook: encodes our ClientHello body instead of the default encoder (used to
+    /// imitate browsers' ClientHellos). Not part of the stable API.
+    #[doc(hidden)]
+    pub client_hello_encoder: Option<fn(&crate::handshake::ClientHello, &mut Vec<u8>)>,
 }
 
 impl Config {
@@ -80,6 +84,7 @@ impl Config {
             retransmit_max: Duration::from_secs(60),
             max_retransmissions: 7,
             rng_seed: None,
+            client_hello_encoder: None,
         }
     }
 }

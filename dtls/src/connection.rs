@@ -874,7 +874,10 @@ impl Connection {
 
     fn send_client_hello(&mut self, now: Instant, hello: &ClientHello) {
         let mut body = Vec::with_capacity(256);
-        hello.encode(&mut body);
+        match self.config.client_hello_encoder {
+            Some(encode) => encode(hello, &mut body),
+            None => hello.encode(&mut body),
+        }
         self.flight.clear();
         // RFC 6347 §4.2.6: the transcript restarts with the ClientHello that carries the
         // cookie; the first ClientHello and the HelloVerifyRequest are not included.
