@@ -842,19 +842,19 @@ impl Agent {
         if self.has_check_work() {
             at(self.next_check_at.or(self.last_now));
         }
-        if let Some(c) = &self.consent {
-            if !self.consent_lost {
+        if let Some(c) = self.consent.as_ref().filter(|_| !self.consent_lost) {
+            if self.config.lite {
+                at(Some(c.last_received + self.config.consent_timeout));
+                at(Some(
+                    self.last_sent_selected.unwrap_or(c.last_received)
+                        + self.config.keepalive_interval,
+                ));
+            } else {
                 at(Some(c.next_check));
                 at(Some(c.last_response + self.config.consent_timeout));
                 if !self.disconnected {
                     at(c.pending_since
                         .map(|p| p + self.config.disconnected_timeout));
-                }
-                if self.config.lite {
-                    at(Some(
-                        self.last_sent_selected.unwrap_or(c.last_received)
-                            + self.config.keepalive_interval,
-                    ));
                 }
             }
         }
@@ -1201,6 +1201,10 @@ impl Agent {
                     if !pending && self.pairs[tx.pair].state == PairState::InProgress {
                         self.fail_pair(tx.pair);
                     }
+                    if !pending && self.nominating == Some(tx.pair) {
+                        // The nomination went unanswered: pick again.
+                        self.nominating = None;
+                    }
                 }
                 continue;
             }
@@ -1209,7 +1213,11 @@ impl Agent {
                     tx.next_at = None;
                 } else {
                     tx.retransmits += 1;
-                    tx.rto = (tx.rto * 2).min(self.config.max_rto);
+                    // Consent checks retransmit at a steady pace instead of backing
+                    // off, so `disconnected` reflects the path, not one unlucky loss.
+                    if tx.purpose != Purpose::Consent {
+                        tx.rto = (tx.rto * 2).min(self.config.max_rto);
+                    }
                     tx.next_at = Some(now + tx.rto);
                     let data = tx.request.clone();
                     let pair = tx.pair;
@@ -1548,12 +1556,19 @@ impl Agent {
             l.candidate.component(),
         );
         let username = format!("{}:{}", remote_creds.ufrag, self.local_credentials.ufrag);
-        let use_candidate = matches!(
-            purpose,
-            Purpose::Check {
-                use_candidate: true
-            }
-        );
+        // Every check on the pair being nominated carries USE-CANDIDATE, so a triggered
+        // check cannot supersede the nomination with a plain one.
+        let purpose = match purpose {
+            Purpose::Check { use_candidate } => Purpose::Check {
+                use_candidate: use_candidate
+                    || (self.nominating == Some(pi) && self.role == Role::Controlling),
+            },
+            p => p,
+        };
+        let use_candidate = purpose
+            == (Purpose::Check {
+                use_candidate: true,
+            });
         let mut id = [0u8; 12];
         self.rng.fill_bytes(&mut id);
         let Some(key) = self.remote_key.as_ref() else {
