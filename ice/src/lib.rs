@@ -23,5 +23,8 @@ pub use agent::{
 // Candidate gathering helpers (the ICE agent helper's part).
 pub mod gather;
 
+// mDNS `.local` candidates (the ICE agent helper's part).
+pub mod mdns;
+
 // STUN codec, credentials, transactions and binding server (the STUN/TURN helper's part).
 pub mod stun;
