@@ -66,7 +66,7 @@ fn garbage_and_forged_stun_change_nothing() {
     let before = snapshot(agent);
     let mut rng = ChaCha8Rng::seed_from_u64(7);
 
-    let mut feed = |agent: &mut Agent, from: SocketAddr, data: &[u8]| {
+    let feed = |agent: &mut Agent, from: SocketAddr, data: &[u8]| {
         let r = agent.handle_receive(now, Datagram::udp(local, from, data));
         assert!(
             agent.poll_transmit().is_none(),
