@@ -58,8 +58,7 @@ fn checks_before_candidates_then_trickle_and_end_of_candidates() {
         assert_eq!(w.nodes[n].agent.gathering_state(), GatheringState::Complete);
         assert!(w.nodes[n]
             .events
-            .iter()
-            .any(|e| *e == AgentEvent::GatheringStateChanged(GatheringState::Complete)));
+            .contains(&AgentEvent::GatheringStateChanged(GatheringState::Complete)));
         let selected = w.nodes[n]
             .events
             .iter()
