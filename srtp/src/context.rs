@@ -155,22 +155,25 @@ impl Context {
                 capacity: buf.len(),
             });
         }
-        let index = match self.tx_rtp.get(&ssrc) {
-            // A packet sent again (a retransmission) keeps the index it had; one from before
-            // index 0 cannot be, and is sent with ROC 0.
-            Some(&highest) => estimate_index(highest, seq).unwrap_or(u64::from(seq)),
+        // Every check is done before the state moves: protection itself cannot fail.
+        let index = match self.tx_rtp.get_mut(&ssrc) {
+            Some(highest) => {
+                // A packet sent again (a retransmission) keeps the index it had; one from
+                // before index 0 cannot be, and is sent with ROC 0.
+                let index = estimate_index(*highest, seq).unwrap_or(u64::from(seq));
+                if index > MAX_SRTP_INDEX {
+                    return Err(Error::IndexExhausted { ssrc });
+                }
+                *highest = (*highest).max(index);
+                index
+            }
             None => {
                 check_room(&self.tx_rtp, ssrc, self.config.max_ssrcs())?;
+                self.tx_rtp.insert(ssrc, u64::from(seq));
                 u64::from(seq)
             }
         };
-        if index > MAX_SRTP_INDEX {
-            return Err(Error::IndexExhausted { ssrc });
-        }
-        let out = self.rtp.protect_rtp(buf, len, header_len, ssrc, index, mki);
-        let highest = self.tx_rtp.entry(ssrc).or_insert(index);
-        *highest = (*highest).max(index);
-        Ok(out)
+        Ok(self.rtp.protect_rtp(buf, len, header_len, ssrc, index, mki))
     }
 
     /// Authenticates, replay-checks and decrypts the SRTP packet in `packet` in place,
@@ -203,37 +206,36 @@ impl Context {
             other => other,
         })?;
         let (seq, ssrc) = rtp_seq_ssrc(buf);
-        let index = match self.rx_rtp.get(&ssrc) {
+        let mki_at = self.rtp.rtp_mki_offset(len, mki_len);
+        if buf[mki_at..mki_at + mki_len] != *self.config.mki() {
+            return Err(Error::UnknownMki);
+        }
+        match self.rx_rtp.get_mut(&ssrc) {
             Some(window) => {
                 let index = estimate_index(window.top(), seq).ok_or(Error::TooOld {
                     ssrc,
                     index: u64::from(seq),
                 })?;
                 window.check(index).map_err(|r| refusal(r, ssrc, index))?;
-                index
+                let plain_len = self
+                    .rtp
+                    .unprotect_rtp(buf, header_len, ssrc, index, mki_len)?;
+                // Authenticated: only now does the packet move the stream's state.
+                window.accept(index);
+                Ok(plain_len)
             }
             None => {
                 check_room(&self.rx_rtp, ssrc, self.config.max_ssrcs())?;
                 // RFC 3711 §3.3.1: the first packet of a stream sets s_l, with ROC 0.
-                u64::from(seq)
-            }
-        };
-        let mki_at = self.rtp.rtp_mki_offset(len, mki_len);
-        if buf[mki_at..mki_at + mki_len] != *self.config.mki() {
-            return Err(Error::UnknownMki);
-        }
-        let plain_len = self
-            .rtp
-            .unprotect_rtp(buf, header_len, ssrc, index, mki_len)?;
-        // Authenticated: only now does the packet move the stream's state.
-        match self.rx_rtp.get_mut(&ssrc) {
-            Some(window) => window.accept(index),
-            None => {
+                let index = u64::from(seq);
+                let plain_len = self
+                    .rtp
+                    .unprotect_rtp(buf, header_len, ssrc, index, mki_len)?;
                 let window = ReplayWindow::new(self.config.srtp_replay_window(), index);
                 self.rx_rtp.insert(ssrc, window);
+                Ok(plain_len)
             }
         }
-        Ok(plain_len)
     }
 
     /// Protects the RTCP packet (compound or not) in `packet` in place, appending the SRTCP
