@@ -3,26 +3,32 @@
 
 use std::fmt;
 
+use hmac::Mac;
 use md5::{Digest, Md5};
-use ring::hmac;
+use ring::hmac as ring_hmac;
+use sha1::Sha1;
+
+/// HMAC-SHA1 with its inner and outer states precomputed.
+pub(crate) type HmacSha1 = hmac::Hmac<Sha1>;
 
 /// RFC 8489 §14.7: the CRC-32 is XOR-ed with this so that FINGERPRINT differs from a CRC
 /// an application protocol might carry.
 pub const FINGERPRINT_XOR: u32 = 0x5354_554e;
 
-/// An HMAC key for STUN message integrity, ready for both HMAC-SHA1
-/// (MESSAGE-INTEGRITY) and HMAC-SHA256 (MESSAGE-INTEGRITY-SHA256).
+/// An HMAC key for STUN message integrity: HMAC-SHA1 (MESSAGE-INTEGRITY) and
+/// HMAC-SHA256 (MESSAGE-INTEGRITY-SHA256).
 ///
-/// Building a key precomputes both HMAC states, so build it once per credential and
-/// reuse it for every message.
+/// Building a key precomputes the HMAC-SHA1 state (the SHA-256 one on first use), so
+/// build it once per credential and reuse it for every message.
 ///
 /// Strings are used as given: callers that need RFC 8265 OpaqueString preparation
 /// (non-ASCII passwords) must apply it first.
 #[derive(Clone)]
 pub struct Key {
     raw: Vec<u8>,
-    sha1: hmac::Key,
-    sha256: hmac::Key,
+    sha1: HmacSha1,
+    /// Built on first use: most keys only ever sign with SHA-1.
+    sha256: std::sync::OnceLock<ring_hmac::Key>,
 }
 
 impl Key {
@@ -30,8 +36,11 @@ impl Key {
     pub fn from_bytes(raw: &[u8]) -> Self {
         Self {
             raw: raw.to_vec(),
-            sha1: hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, raw),
-            sha256: hmac::Key::new(hmac::HMAC_SHA256, raw),
+            // Any key length is valid for HMAC; `new_from_slice` cannot fail.
+            sha1: <HmacSha1 as Mac>::new_from_slice(raw).unwrap_or_else(|_| {
+                <HmacSha1 as Mac>::new_from_slice(&[]).expect("empty HMAC key is valid")
+            }),
+            sha256: std::sync::OnceLock::new(),
         }
     }
 
@@ -69,12 +78,13 @@ impl Key {
         &self.raw
     }
 
-    pub(crate) fn sha1(&self) -> &hmac::Key {
+    pub(crate) fn sha1(&self) -> &HmacSha1 {
         &self.sha1
     }
 
-    pub(crate) fn sha256(&self) -> &hmac::Key {
-        &self.sha256
+    pub(crate) fn sha256(&self) -> &ring_hmac::Key {
+        self.sha256
+            .get_or_init(|| ring_hmac::Key::new(ring_hmac::HMAC_SHA256, &self.raw))
     }
 }
 
@@ -110,12 +120,26 @@ pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// HMAC over `raw[..end]` with the header length field replaced by `len` (the message
 /// as it was when the integrity attribute was appended).
-pub(crate) fn hmac_adjusted(key: &hmac::Key, raw: &[u8], end: usize, len: u16) -> hmac::Tag {
-    let mut ctx = hmac::Context::with_key(key);
+pub(crate) fn hmac_adjusted(
+    key: &ring_hmac::Key,
+    raw: &[u8],
+    end: usize,
+    len: u16,
+) -> ring_hmac::Tag {
+    let mut ctx = ring_hmac::Context::with_key(key);
     ctx.update(&raw[..2]);
     ctx.update(&len.to_be_bytes());
     ctx.update(&raw[4..end]);
     ctx.sign()
+}
+
+/// HMAC-SHA1 over `raw[..end]` with the header length field replaced by `len`.
+pub(crate) fn hmac_sha1_adjusted(key: &HmacSha1, raw: &[u8], end: usize, len: u16) -> [u8; 20] {
+    let mut mac = key.clone();
+    mac.update(&raw[..2]);
+    mac.update(&len.to_be_bytes());
+    mac.update(&raw[4..end]);
+    mac.finalize().into_bytes().into()
 }
 
 /// FINGERPRINT value over `raw[..end]` with the header length field replaced by `len`.

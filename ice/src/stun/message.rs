@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use super::attr::{pad4, Attribute, AttributeType, ErrorCode};
-use super::integrity::{ct_eq, fingerprint_adjusted, hmac_adjusted, Key};
+use super::integrity::{ct_eq, fingerprint_adjusted, hmac_adjusted, hmac_sha1_adjusted, Key};
 use super::{Class, Method, StunError, TransactionId, HEADER_LEN, MAGIC_COOKIE};
 
 /// How many unknown comprehension-required attribute types a [`MessageRef`] remembers
@@ -340,8 +340,8 @@ impl<'a> MessageRef<'a> {
     pub fn check_integrity_sha1(&self, key: &Key) -> Result<(), StunError> {
         let off = self.integrity.ok_or(StunError::IntegrityMissing)?;
         let adjusted = (off + 24 - HEADER_LEN) as u16;
-        let tag = hmac_adjusted(key.sha1(), self.raw, off, adjusted);
-        if ct_eq(tag.as_ref(), &self.raw[off + 4..off + 24]) {
+        let tag = hmac_sha1_adjusted(key.sha1(), self.raw, off, adjusted);
+        if ct_eq(&tag, &self.raw[off + 4..off + 24]) {
             Ok(())
         } else {
             Err(StunError::IntegrityMismatch)
@@ -666,10 +666,10 @@ impl Message {
             Integrity::Sha1(key) => {
                 let len = set_len(out, 24);
                 let end = out.len() - start;
-                let tag = hmac_adjusted(key.sha1(), &out[start..], end, len);
+                let tag = hmac_sha1_adjusted(key.sha1(), &out[start..], end, len);
                 out.extend_from_slice(&AttributeType::MESSAGE_INTEGRITY.0.to_be_bytes());
                 out.extend_from_slice(&20u16.to_be_bytes());
-                out.extend_from_slice(tag.as_ref());
+                out.extend_from_slice(&tag);
             }
             Integrity::Sha256(key) => {
                 let len = set_len(out, 36);

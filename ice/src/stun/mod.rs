@@ -35,6 +35,8 @@ mod attr;
 mod error;
 mod integrity;
 mod message;
+mod server;
+mod transaction;
 
 use std::fmt;
 
@@ -45,6 +47,8 @@ pub use attr::{
 pub use error::StunError;
 pub use integrity::{userhash, Key, FINGERPRINT_XOR};
 pub use message::{Integrity, Message, MessageRef, RawAttribute, RawAttributes};
+pub use server::{BindingServer, Handled};
+pub use transaction::{TransactionConfig, TransactionError, TransactionTable, Transmit};
 
 /// RFC 8489 §5: the fixed magic cookie.
 pub const MAGIC_COOKIE: u32 = 0x2112_A442;
