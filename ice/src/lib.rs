@@ -26,8 +26,8 @@ pub mod gather;
 // mDNS `.local` candidates (the ICE agent helper's part).
 pub mod mdns;
 
+// RFC 4571 framing for ICE-TCP (the ICE agent helper's part).
+pub mod tcp_framing;
+
 // STUN codec, credentials, transactions and binding server (the STUN/TURN helper's part).
 pub mod stun;
-
-// TURN client, server core and ChannelData (the STUN/TURN helper's part).
-pub mod turn;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
-use crate::candidate::{compute_priority, Candidate, CandidateKind, Transport};
+use crate::candidate::{compute_priority, Candidate, CandidateKind, TcpType, Transport};
 use crate::stun::Key;
 use pair::{Pair, PairState};
 
@@ -83,7 +83,10 @@ pub enum GatheringState {
 pub enum Protocol {
     /// UDP.
     Udp,
-    /// TCP, with RFC 4571 framing done by the caller.
+    /// TCP (RFC 6544), with RFC 4571 framing done by the caller (see
+    /// [`crate::tcp_framing`]). For an active candidate, `local` is the candidate's
+    /// address (port 9): the caller keeps one connection per (local, remote) and
+    /// reports datagrams from it with that same local address.
     Tcp,
 }
 
@@ -649,7 +652,7 @@ impl Agent {
         let li = self.locals.len() - 1;
         if self.pairs_local(li) {
             for ri in 0..self.remotes.len() {
-                self.add_pair(li, ri);
+                self.add_pair(li, ri, false);
             }
         }
         self.update_state();
@@ -699,7 +702,7 @@ impl Agent {
         let ri = self.remotes.len() - 1;
         for li in 0..self.locals.len() {
             if self.pairs_local(li) {
-                self.add_pair(li, ri);
+                self.add_pair(li, ri, false);
             }
         }
         self.update_state();
@@ -961,7 +964,13 @@ impl Agent {
                 if self.remotes.len() >= self.config.max_remote_candidates {
                     return Ok(Received::Stun);
                 }
-                let transport = self.locals[li].candidate.transport();
+                // RFC 6544 §7.2: a check over a connection to our passive candidate
+                // comes from the peer's active one, and the other way round.
+                let transport = match self.locals[li].candidate.transport() {
+                    Transport::Tcp(TcpType::Passive) => Transport::Tcp(TcpType::Active),
+                    Transport::Tcp(TcpType::Active) => Transport::Tcp(TcpType::Passive),
+                    t => t,
+                };
                 let foundation = format!("{}", self.rng.next_u32());
                 let c = Candidate::peer_reflexive(d.remote, priority, transport, 1, foundation);
                 self.remotes.push(RemoteCandidate {
@@ -975,7 +984,7 @@ impl Agent {
 
         let pi = match self.find_pair(li, ri) {
             Some(pi) => pi,
-            None => match self.add_pair(li, ri) {
+            None => match self.add_pair(li, ri, true) {
                 Some(pi) => pi,
                 None => return Ok(Received::Stun),
             },
@@ -1424,9 +1433,13 @@ impl Agent {
         pair::priority(g, d)
     }
 
-    fn add_pair(&mut self, li: usize, ri: usize) -> Option<usize> {
+    /// Forms a pair; `incoming` when a check arrived on it. RFC 6544 §6.2: a passive
+    /// TCP candidate never opens connections, so its pairs only come from checks that
+    /// arrive over a connection the peer opened.
+    fn add_pair(&mut self, li: usize, ri: usize, incoming: bool) -> Option<usize> {
         let (l, r) = (&self.locals[li], &self.remotes[ri]);
-        if l.protocol != r.protocol
+        if (!incoming && l.candidate.transport() == Transport::Tcp(TcpType::Passive))
+            || l.protocol != r.protocol
             || !l.candidate.transport().pairs_with(r.candidate.transport())
             || l.candidate.component() != r.candidate.component()
             || l.addr.is_ipv4() != r.addr.is_ipv4()

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use oxrtc_ice::gather::{GatherEvent, SrflxConfig, SrflxGatherer};
 use oxrtc_ice::stun::{Attribute, Class, Integrity, Message, MessageRef, Method};
+use oxrtc_ice::tcp_framing::{frame, Deframer};
 use oxrtc_ice::{
     Agent, AgentConfig, AgentEvent, Candidate, ConnectionState, Datagram, Protocol, Received, Role,
 };
@@ -105,6 +106,14 @@ pub struct Node {
 
 type Packet = (SocketAddr, SocketAddr, Vec<u8>);
 
+/// An emulated TCP connection from an active candidate (port 9) to a passive one.
+struct TcpConn {
+    active: usize,
+    active_local: SocketAddr,
+    passive: SocketAddr,
+    ephemeral: SocketAddr,
+}
+
 /// The simulated world.
 pub struct World {
     pub now: Instant,
@@ -112,6 +121,10 @@ pub struct World {
     pub nodes: Vec<Node>,
     pub nats: Vec<Nat>,
     pub link: Link<Packet>,
+    /// TCP traffic (RFC 4571 framed on the way), no NATs.
+    pub tcp_link: Link<Packet>,
+    tcp_conns: Vec<TcpConn>,
+    next_ephemeral: u16,
     pub stun_server: Option<SocketAddr>,
     /// Datagrams seen on the "internet", for assertions.
     pub delivered: u64,
@@ -125,7 +138,13 @@ impl World {
             start,
             nodes: Vec::new(),
             nats: Vec::new(),
+            tcp_link: Link::new(LinkConfig {
+                loss: 0.0,
+                ..link.clone()
+            }),
             link: Link::new(link),
+            tcp_conns: Vec::new(),
+            next_ephemeral: 50000,
             stun_server: None,
             delivered: 0,
         }
@@ -204,6 +223,73 @@ impl World {
         self.nodes[n].agent.connection_state()
     }
 
+    fn send_tcp(&mut self, n: usize, local: SocketAddr, remote: SocketAddr, data: Vec<u8>) {
+        if self.nodes[n].blackhole {
+            return;
+        }
+        let mut wire = Vec::new();
+        frame(&data, &mut wire).unwrap();
+        let src = if let Some(c) = self
+            .tcp_conns
+            .iter()
+            .find(|c| c.active == n && c.active_local == local && c.passive == remote)
+        {
+            c.ephemeral
+        } else if self
+            .tcp_conns
+            .iter()
+            .any(|c| c.passive == local && c.ephemeral == remote)
+        {
+            local
+        } else if local.port() == 9 {
+            // An active candidate opens a connection on its first send.
+            let ephemeral = SocketAddr::new(local.ip(), self.next_ephemeral);
+            self.next_ephemeral += 1;
+            self.tcp_conns.push(TcpConn {
+                active: n,
+                active_local: local,
+                passive: remote,
+                ephemeral,
+            });
+            ephemeral
+        } else {
+            // A passive candidate cannot open connections.
+            return;
+        };
+        self.tcp_link.send(self.now, (src, remote, wire));
+    }
+
+    fn deliver_tcp(&mut self, (src, dst, wire): Packet) {
+        let mut d = Deframer::new();
+        d.push(&wire).unwrap();
+        let data = d.next_frame().unwrap();
+        let target = if let Some(n) = self.nodes.iter().position(|n| n.host == dst) {
+            (n, dst)
+        } else if let Some(c) = self
+            .tcp_conns
+            .iter()
+            .find(|c| c.ephemeral == dst && c.passive == src)
+        {
+            (c.active, c.active_local)
+        } else {
+            return;
+        };
+        let (n, local) = target;
+        if self.nodes[n].blackhole {
+            return;
+        }
+        let now = self.now;
+        let dgram = Datagram {
+            protocol: Protocol::Tcp,
+            local,
+            remote: src,
+            data: &data,
+        };
+        if let Ok(Received::Data { .. }) = self.nodes[n].agent.handle_receive(now, dgram) {
+            self.nodes[n].data.push(data);
+        }
+    }
+
     fn send_from_node(&mut self, n: usize, local: SocketAddr, remote: SocketAddr, data: Vec<u8>) {
         if self.nodes[n].blackhole {
             return;
@@ -278,8 +364,10 @@ impl World {
                 }
             }
             while let Some(t) = self.nodes[n].agent.poll_transmit() {
-                assert_eq!(t.protocol, Protocol::Udp);
-                self.send_from_node(n, t.local, t.remote, t.data);
+                match t.protocol {
+                    Protocol::Udp => self.send_from_node(n, t.local, t.remote, t.data),
+                    Protocol::Tcp => self.send_tcp(n, t.local, t.remote, t.data),
+                }
             }
             while let Some(e) = self.nodes[n].agent.poll_event() {
                 if let AgentEvent::ConnectionStateChanged(s) = e {
@@ -364,6 +452,9 @@ impl World {
                 return true;
             }
             let mut next = self.link.poll_timeout();
+            if let Some(t) = self.tcp_link.poll_timeout() {
+                next = Some(next.map_or(t, |n: Instant| n.min(t)));
+            }
             for node in &self.nodes {
                 let g = node.gatherer.as_ref().and_then(|g| g.poll_timeout());
                 for t in [node.agent.poll_timeout(), g].into_iter().flatten() {
@@ -392,6 +483,10 @@ impl World {
                 self.deliver(p);
                 self.flush();
             }
+            while let Some(p) = self.tcp_link.recv(self.now) {
+                self.deliver_tcp(p);
+                self.flush();
+            }
             for n in 0..self.nodes.len() {
                 let now = self.now;
                 if self.nodes[n].agent.poll_timeout().is_some_and(|t| t <= now) {
@@ -417,7 +512,10 @@ impl World {
         let Some(path) = self.nodes[n].agent.send_path(now) else {
             return false;
         };
-        self.send_from_node(n, path.local, path.remote, data.to_vec());
+        match path.protocol {
+            Protocol::Udp => self.send_from_node(n, path.local, path.remote, data.to_vec()),
+            Protocol::Tcp => self.send_tcp(n, path.local, path.remote, data.to_vec()),
+        }
         true
     }
 
