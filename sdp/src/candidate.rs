@@ -9,12 +9,13 @@
 //! [`Candidate`] is a plain value with every field public, so the ICE crate can convert
 //! its own candidates from and to it without this crate depending on ICE.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
 use crate::connection::Address;
 use crate::error::{FieldError, Problem, SdpError};
-use crate::util::{parse_num, Tokens};
+use crate::util::{intern, intern_value, parse_num, ByteStr, Tokens};
 use crate::write::{display_via_write_sdp, write_u64, WriteSdp};
 
 /// Transport protocol of a candidate (RFC 8839: `UDP`, or an extension such as `TCP`,
@@ -115,9 +116,9 @@ impl TcpType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CandidateExtension {
     /// Extension name.
-    pub name: String,
+    pub name: Cow<'static, str>,
     /// Extension value.
-    pub value: String,
+    pub value: Cow<'static, str>,
 }
 
 /// An ICE candidate (`a=candidate:` value, or the `candidate` string of a trickled
@@ -165,7 +166,7 @@ impl Candidate {
         self.extensions
             .iter()
             .find(|e| e.name == name)
-            .map(|e| e.value.as_str())
+            .map(|e| &*e.value)
     }
 
     /// Parses the attribute value (after `candidate:`).
@@ -218,8 +219,8 @@ impl Candidate {
                     return Err(FieldError::new("extension-att-name", Problem::Invalid))
                 }
                 _ => candidate.extensions.push(CandidateExtension {
-                    name: name.to_owned(),
-                    value: value.to_owned(),
+                    name: intern(name, EXTENSION_NAMES),
+                    value: intern_value(value, &[]),
                 }),
             }
         }
@@ -280,7 +281,7 @@ impl FromStr for Candidate {
         let s = s.trim_end_matches(['\r', '\n']);
         let s = s.strip_prefix("a=").unwrap_or(s);
         let s = s.strip_prefix("candidate:").unwrap_or(s);
-        Candidate::parse_value(s.trim_matches(' ')).map_err(|e| SdpError::Attribute {
+        Candidate::parse_value(s.trim_sp()).map_err(|e| SdpError::Attribute {
             line: 1,
             attribute: "candidate",
             field: e.field,
@@ -290,3 +291,7 @@ impl FromStr for Candidate {
 }
 
 display_via_write_sdp!(Candidate);
+
+/// Extension names browsers write (libwebrtc: `generation`, `ufrag`, `network-id`,
+/// `network-cost`).
+const EXTENSION_NAMES: &[&str] = &["generation", "ufrag", "network-id", "network-cost"];

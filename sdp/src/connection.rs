@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::error::{FieldError, Problem};
-use crate::util::{parse_num, parse_u64, Tokens};
+use crate::util::{parse_num, parse_u64, ByteStr, Tokens};
 use crate::write::{display_via_write_sdp, write_u64, WriteSdp};
 
 /// A unicast address as SDP carries it: an IP literal or a domain name (RFC 8866 §9:
@@ -213,7 +213,7 @@ impl Connection {
         let addr_type = AddrType::parse(t.expect("addrtype")?);
         let full = t.expect("connection-address")?;
         t.finish("connection-address")?;
-        let mut parts = full.split('/');
+        let mut parts = full.split_b(b'/');
         // `split` always yields at least one item.
         let addr = parts.next().unwrap_or(full);
         if addr.is_empty() {
@@ -308,9 +308,9 @@ pub struct Bandwidth {
 impl Bandwidth {
     pub(crate) fn parse(value: &str) -> Result<Self, FieldError> {
         let (kind, num) = value
-            .split_once(':')
+            .split_once_b(b':')
             .ok_or(FieldError::new("bandwidth", Problem::Missing))?;
-        if kind.is_empty() || kind.contains(' ') {
+        if kind.is_empty() || kind.find_b(b' ').is_some() {
             return Err(FieldError::new("bwtype", Problem::Invalid));
         }
         let kind = match kind {

@@ -7,7 +7,7 @@ use crate::attributes::{Attribute, Direction, Fingerprint, Fmtp, RtcpFb, Rtpmap,
 use crate::candidate::Candidate;
 use crate::connection::{Bandwidth, Connection};
 use crate::error::{FieldError, Problem};
-use crate::util::{parse_num, Tokens};
+use crate::util::{parse_num, ByteStr, Tokens};
 use crate::write::{write_u64, WriteSdp};
 
 /// Media type of an `m=` line.
@@ -125,7 +125,7 @@ pub struct Codec<'a> {
 impl Codec<'_> {
     /// The encoding name (`opus`, `VP8`, `rtx`), when there is an `rtpmap`.
     pub fn name(&self) -> Option<&str> {
-        self.rtpmap.map(|r| r.encoding_name.as_str())
+        self.rtpmap.map(|r| &*r.encoding_name)
     }
 
     /// The clock rate, when there is an `rtpmap`.
@@ -185,7 +185,7 @@ impl MediaDescription {
         let mut t = Tokens::new(value);
         let kind = MediaKind::parse(t.expect("media")?);
         let port_field = t.expect("port")?;
-        let (port, num_ports) = match port_field.split_once('/') {
+        let (port, num_ports) = match port_field.split_once_b(b'/') {
             Some((p, n)) => (parse_num(p, "port")?, Some(parse_num(n, "integer")?)),
             None => (parse_num(port_field, "port")?, None),
         };
@@ -317,7 +317,7 @@ impl MediaDescription {
     /// The `a=candidate` lines of this section.
     pub fn candidates(&self) -> impl Iterator<Item = &Candidate> + '_ {
         self.attributes.iter().filter_map(|a| match a {
-            Attribute::Candidate(c) => Some(c),
+            Attribute::Candidate(c) => Some(&**c),
             _ => None,
         })
     }

@@ -11,6 +11,7 @@ use crate::limits::ParseLimits;
 use crate::media::MediaDescription;
 use crate::session::SessionDescription;
 use crate::time::{parse_time_zones, Repeat, Timing};
+use crate::util::scan_line;
 
 /// Session-level fields while they are collected (`o=` and `s=` are mandatory).
 #[derive(Default)]
@@ -68,8 +69,13 @@ pub(crate) fn parse(input: &str, limits: &ParseLimits) -> Result<SessionDescript
     let mut media: Vec<MediaDescription> = Vec::new();
     let mut counted_lines = 0usize;
 
-    for (index, raw) in input.split('\n').enumerate() {
-        let line_no = index + 1;
+    let mut rest = input;
+    let mut line_no = 0usize;
+    while !rest.is_empty() {
+        line_no += 1;
+        let (end, bad) = scan_line(rest.as_bytes());
+        let raw = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or("");
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if line.is_empty() {
             continue;
@@ -88,12 +94,12 @@ pub(crate) fn parse(input: &str, limits: &ParseLimits) -> Result<SessionDescript
                 limit: limits.max_line_len,
             });
         }
+        if bad {
+            return Err(SdpError::InvalidCharacter { line: line_no });
+        }
         let bytes = line.as_bytes();
         if bytes.len() < 2 || bytes[1] != b'=' {
             return Err(SdpError::Malformed { line: line_no });
-        }
-        if bytes.iter().any(|&b| b == 0 || b == b'\r') {
-            return Err(SdpError::InvalidCharacter { line: line_no });
         }
         // bytes[1] is '=', so bytes[0] is a whole ASCII character and 2 is a boundary.
         let kind = char::from(bytes[0]);

@@ -16,7 +16,7 @@ pub use transport::{Fingerprint, HashAlgorithm, Identity, Sctpmap, Setup};
 
 use crate::candidate::Candidate;
 use crate::error::{FieldError, Problem};
-use crate::util::{non_empty, parse_num, Tokens};
+use crate::util::{non_empty, parse_num, ByteStr, Tokens};
 use crate::write::{write_u64, WriteSdp, CRLF};
 
 /// One `a=` line.
@@ -46,11 +46,11 @@ pub enum Attribute {
     /// `a=ssrc-group` (RFC 5576)
     SsrcGroup(SsrcGroup),
     /// `a=rid` (RFC 8851)
-    Rid(Rid),
+    Rid(Box<Rid>),
     /// `a=simulcast` (RFC 8853)
-    Simulcast(Simulcast),
+    Simulcast(Box<Simulcast>),
     /// `a=candidate` (RFC 8839)
-    Candidate(Candidate),
+    Candidate(Box<Candidate>),
     /// `a=end-of-candidates` (RFC 8840)
     EndOfCandidates,
     /// `a=ice-ufrag` (RFC 8839)
@@ -76,7 +76,7 @@ pub enum Attribute {
     /// `a=sctpmap` (legacy draft of RFC 8841)
     Sctpmap(Sctpmap),
     /// `a=rtcp` (RFC 3605)
-    Rtcp(Rtcp),
+    Rtcp(Box<Rtcp>),
     /// `a=rtcp-mux` (RFC 5761)
     RtcpMux,
     /// `a=rtcp-mux-only` (RFC 8858)
@@ -157,7 +157,7 @@ impl Attribute {
 
     /// Parses the text after `a=`; the error names the attribute.
     pub(crate) fn parse_line(text: &str) -> Result<Attribute, (&'static str, FieldError)> {
-        let (name, value) = match text.split_once(':') {
+        let (name, value) = match text.split_once_b(b':') {
             Some((n, v)) => (n, Some(v)),
             None => (text, None),
         };
@@ -186,29 +186,29 @@ impl Attribute {
                 let result = match value {
                     None => Err(FieldError::new("value", Problem::Missing)),
                     Some(raw) => {
-                        let $v = raw.trim_matches(' ');
+                        let $v = raw.trim_sp();
                         $body
                     }
                 };
                 Some(result.map_err(|e| ($label, e)))
             }};
         }
-        match name {
-            "candidate" => valued!("candidate", |v| Candidate::parse_value(v)
-                .map(Attribute::Candidate)),
-            "rtcp-fb" => valued!("rtcp-fb", |v| RtcpFb::parse(v).map(Attribute::RtcpFb)),
-            "rtpmap" => valued!("rtpmap", |v| Rtpmap::parse(v).map(Attribute::Rtpmap)),
-            "fmtp" => valued!("fmtp", |v| Fmtp::parse(v).map(Attribute::Fmtp)),
-            "extmap" => valued!("extmap", |v| Extmap::parse(v).map(Attribute::Extmap)),
-            "ssrc" => valued!("ssrc", |v| Ssrc::parse(v).map(Attribute::Ssrc)),
-            "mid" => valued!("mid", |v| token(v, "identification-tag")
+        match name.as_bytes() {
+            b"candidate" => valued!("candidate", |v| Candidate::parse_value(v)
+                .map(|c| Attribute::Candidate(Box::new(c)))),
+            b"rtcp-fb" => valued!("rtcp-fb", |v| RtcpFb::parse(v).map(Attribute::RtcpFb)),
+            b"rtpmap" => valued!("rtpmap", |v| Rtpmap::parse(v).map(Attribute::Rtpmap)),
+            b"fmtp" => valued!("fmtp", |v| Fmtp::parse(v).map(Attribute::Fmtp)),
+            b"extmap" => valued!("extmap", |v| Extmap::parse(v).map(Attribute::Extmap)),
+            b"ssrc" => valued!("ssrc", |v| Ssrc::parse(v).map(Attribute::Ssrc)),
+            b"mid" => valued!("mid", |v| token(v, "identification-tag")
                 .map(|m| Attribute::Mid(m.to_owned()))),
-            "msid" => valued!("msid", |v| Msid::parse(v).map(Attribute::Msid)),
-            "ice-ufrag" => valued!("ice-ufrag", |v| token(v, "ufrag")
+            b"msid" => valued!("msid", |v| Msid::parse(v).map(Attribute::Msid)),
+            b"ice-ufrag" => valued!("ice-ufrag", |v| token(v, "ufrag")
                 .map(|u| Attribute::IceUfrag(u.to_owned()))),
-            "ice-pwd" => valued!("ice-pwd", |v| token(v, "password")
+            b"ice-pwd" => valued!("ice-pwd", |v| token(v, "password")
                 .map(|p| Attribute::IcePwd(p.to_owned()))),
-            "ice-options" => valued!("ice-options", |v| {
+            b"ice-options" => valued!("ice-options", |v| {
                 let mut t = Tokens::new(v);
                 let mut options = Vec::new();
                 while let Some(o) = t.next_token() {
@@ -220,39 +220,41 @@ impl Attribute {
                     Ok(Attribute::IceOptions(options))
                 }
             }),
-            "ice-pacing" => valued!("ice-pacing", |v| parse_num(v, "pacing-value")
+            b"ice-pacing" => valued!("ice-pacing", |v| parse_num(v, "pacing-value")
                 .map(Attribute::IcePacing)),
-            "fingerprint" => valued!("fingerprint", |v| Fingerprint::parse(v)
+            b"fingerprint" => valued!("fingerprint", |v| Fingerprint::parse(v)
                 .map(Attribute::Fingerprint)),
-            "setup" => valued!("setup", |v| Setup::parse(v).map(Attribute::Setup)),
-            "tls-id" => valued!("tls-id", |v| token(v, "tls-id")
+            b"setup" => valued!("setup", |v| Setup::parse(v).map(Attribute::Setup)),
+            b"tls-id" => valued!("tls-id", |v| token(v, "tls-id")
                 .map(|t| Attribute::TlsId(t.to_owned()))),
-            "sctp-port" => valued!("sctp-port", |v| parse_num(v, "port")
+            b"sctp-port" => valued!("sctp-port", |v| parse_num(v, "port")
                 .map(Attribute::SctpPort)),
-            "max-message-size" => valued!("max-message-size", |v| parse_num(v, "size")
+            b"max-message-size" => valued!("max-message-size", |v| parse_num(v, "size")
                 .map(Attribute::MaxMessageSize)),
-            "sctpmap" => valued!("sctpmap", |v| Sctpmap::parse(v).map(Attribute::Sctpmap)),
-            "rtcp" => valued!("rtcp", |v| Rtcp::parse(v).map(Attribute::Rtcp)),
-            "group" => valued!("group", |v| Group::parse(v).map(Attribute::Group)),
-            "msid-semantic" => valued!("msid-semantic", |v| MsidSemantic::parse(v)
+            b"sctpmap" => valued!("sctpmap", |v| Sctpmap::parse(v).map(Attribute::Sctpmap)),
+            b"rtcp" => valued!("rtcp", |v| Rtcp::parse(v)
+                .map(|c| Attribute::Rtcp(Box::new(c)))),
+            b"group" => valued!("group", |v| Group::parse(v).map(Attribute::Group)),
+            b"msid-semantic" => valued!("msid-semantic", |v| MsidSemantic::parse(v)
                 .map(Attribute::MsidSemantic)),
-            "ssrc-group" => valued!("ssrc-group", |v| SsrcGroup::parse(v)
+            b"ssrc-group" => valued!("ssrc-group", |v| SsrcGroup::parse(v)
                 .map(Attribute::SsrcGroup)),
-            "rid" => valued!("rid", |v| Rid::parse(v).map(Attribute::Rid)),
-            "simulcast" => valued!("simulcast", |v| Simulcast::parse(v)
-                .map(Attribute::Simulcast)),
-            "identity" => valued!("identity", |v| Identity::parse(v).map(Attribute::Identity)),
-            "extmap-allow-mixed" => flag(Attribute::ExtmapAllowMixed, "extmap-allow-mixed"),
-            "end-of-candidates" => flag(Attribute::EndOfCandidates, "end-of-candidates"),
-            "ice-lite" => flag(Attribute::IceLite, "ice-lite"),
-            "rtcp-mux" => flag(Attribute::RtcpMux, "rtcp-mux"),
-            "rtcp-mux-only" => flag(Attribute::RtcpMuxOnly, "rtcp-mux-only"),
-            "rtcp-rsize" => flag(Attribute::RtcpRsize, "rtcp-rsize"),
-            "bundle-only" => flag(Attribute::BundleOnly, "bundle-only"),
-            "sendrecv" => flag(Attribute::Direction(Direction::SendRecv), "sendrecv"),
-            "sendonly" => flag(Attribute::Direction(Direction::SendOnly), "sendonly"),
-            "recvonly" => flag(Attribute::Direction(Direction::RecvOnly), "recvonly"),
-            "inactive" => flag(Attribute::Direction(Direction::Inactive), "inactive"),
+            b"rid" => valued!("rid", |v| Rid::parse(v)
+                .map(|c| Attribute::Rid(Box::new(c)))),
+            b"simulcast" => valued!("simulcast", |v| Simulcast::parse(v)
+                .map(|c| Attribute::Simulcast(Box::new(c)))),
+            b"identity" => valued!("identity", |v| Identity::parse(v).map(Attribute::Identity)),
+            b"extmap-allow-mixed" => flag(Attribute::ExtmapAllowMixed, "extmap-allow-mixed"),
+            b"end-of-candidates" => flag(Attribute::EndOfCandidates, "end-of-candidates"),
+            b"ice-lite" => flag(Attribute::IceLite, "ice-lite"),
+            b"rtcp-mux" => flag(Attribute::RtcpMux, "rtcp-mux"),
+            b"rtcp-mux-only" => flag(Attribute::RtcpMuxOnly, "rtcp-mux-only"),
+            b"rtcp-rsize" => flag(Attribute::RtcpRsize, "rtcp-rsize"),
+            b"bundle-only" => flag(Attribute::BundleOnly, "bundle-only"),
+            b"sendrecv" => flag(Attribute::Direction(Direction::SendRecv), "sendrecv"),
+            b"sendonly" => flag(Attribute::Direction(Direction::SendOnly), "sendonly"),
+            b"recvonly" => flag(Attribute::Direction(Direction::RecvOnly), "recvonly"),
+            b"inactive" => flag(Attribute::Direction(Direction::Inactive), "inactive"),
             _ => None,
         }
     }
@@ -340,7 +342,7 @@ impl fmt::Display for Attribute {
 /// A single non-empty token (no spaces).
 fn token<'a>(v: &'a str, field: &'static str) -> Result<&'a str, FieldError> {
     let v = non_empty(v, field)?;
-    if v.contains(' ') {
+    if v.find_b(b' ').is_some() {
         Err(FieldError::new(field, Problem::Trailing))
     } else {
         Ok(v)

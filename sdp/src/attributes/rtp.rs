@@ -1,11 +1,12 @@
 //! RTP attributes: `rtpmap`, `fmtp`, `rtcp-fb`, `extmap`, `rtcp`, and the direction flags.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::connection::{AddrType, Address, NetType};
 use crate::error::{FieldError, Problem};
 use crate::media::Format;
-use crate::util::{non_empty, parse_num, Tokens};
+use crate::util::{intern, intern_value, non_empty, parse_num, ByteStr, Tokens};
 use crate::write::{display_via_write_sdp, write_u64, WriteSdp};
 
 /// `a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>]`
@@ -15,7 +16,7 @@ pub struct Rtpmap {
     /// RTP payload type.
     pub payload_type: u8,
     /// Encoding name as written (`opus`, `VP8`, `rtx`; compare case-insensitively).
-    pub encoding_name: String,
+    pub encoding_name: Cow<'static, str>,
     /// Clock rate in Hz.
     pub clock_rate: u32,
     /// Encoding parameters: the channel count for audio (`opus/48000/2`).
@@ -25,13 +26,13 @@ pub struct Rtpmap {
 impl Rtpmap {
     pub(crate) fn parse(value: &str) -> Result<Self, FieldError> {
         let (pt, rest) = value
-            .split_once(' ')
+            .split_once_b(b' ')
             .ok_or(FieldError::new("encoding-name", Problem::Missing))?;
         let payload_type = parse_num(pt, "payload-type")?;
-        let rest = rest.trim_start_matches(' ');
-        let mut parts = rest.split('/');
+        let rest = rest.trim_start_sp();
+        let mut parts = rest.split_b(b'/');
         let name = non_empty(parts.next().unwrap_or(""), "encoding-name")?;
-        if name.contains(' ') {
+        if name.find_b(b' ').is_some() {
             return Err(FieldError::new("encoding-name", Problem::Invalid));
         }
         let clock_rate = parse_num(
@@ -49,7 +50,7 @@ impl Rtpmap {
         }
         Ok(Rtpmap {
             payload_type,
-            encoding_name: name.to_owned(),
+            encoding_name: intern(name, ENCODING_NAMES),
             clock_rate,
             encoding_params,
         })
@@ -76,9 +77,9 @@ impl WriteSdp for Rtpmap {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FmtpParam {
     /// The parameter name (for a bare parameter, the whole text).
-    pub name: String,
+    pub name: Cow<'static, str>,
     /// The value after `=`, if there was one.
-    pub value: Option<String>,
+    pub value: Option<Cow<'static, str>>,
 }
 
 /// `a=fmtp:<format> <format specific parameters>` (RFC 8866 §6.15), with the parameters
@@ -106,24 +107,24 @@ impl Fmtp {
     }
 
     pub(crate) fn parse(value: &str) -> Result<Self, FieldError> {
-        let (format, rest) = match value.split_once(' ') {
+        let (format, rest) = match value.split_once_b(b' ') {
             Some((f, rest)) => (f, rest),
             None => (value, ""),
         };
         let format = Format::parse(non_empty(format, "format")?);
         let mut params = Vec::new();
-        for piece in rest.split(';') {
-            let piece = piece.trim_matches(' ');
+        for piece in rest.split_b(b';') {
+            let piece = piece.trim_sp();
             if piece.is_empty() {
                 continue;
             }
-            params.push(match piece.split_once('=') {
+            params.push(match piece.split_once_b(b'=') {
                 Some((name, value)) => FmtpParam {
-                    name: name.trim_matches(' ').to_owned(),
-                    value: Some(value.trim_matches(' ').to_owned()),
+                    name: intern(name.trim_sp(), FMTP_NAMES),
+                    value: Some(intern_value(value.trim_sp(), FMTP_VALUES)),
                 },
                 None => FmtpParam {
-                    name: piece.to_owned(),
+                    name: Cow::Owned(piece.to_owned()),
                     value: None,
                 },
             });
@@ -153,9 +154,9 @@ pub struct RtcpFb {
     /// The payload type, `None` for the wildcard `*`.
     pub payload_type: Option<u8>,
     /// Feedback type: `nack`, `ccm`, `goog-remb`, `transport-cc`, ...
-    pub feedback: String,
+    pub feedback: Cow<'static, str>,
     /// Its parameter: `pli` in `nack pli`, `fir` in `ccm fir`.
-    pub param: Option<String>,
+    pub param: Option<Cow<'static, str>>,
 }
 
 impl RtcpFb {
@@ -167,12 +168,12 @@ impl RtcpFb {
         } else {
             Some(parse_num(pt, "rtcp-fb-pt")?)
         };
-        let feedback = t.expect("rtcp-fb-val")?.to_owned();
+        let feedback = intern(t.expect("rtcp-fb-val")?, FEEDBACK_TYPES);
         let rest = t.rest();
         let param = if rest.is_empty() {
             None
         } else {
-            Some(rest.trim_end_matches(' ').to_owned())
+            Some(intern(rest.trim_sp(), FEEDBACK_PARAMS))
         };
         Ok(RtcpFb {
             payload_type,
@@ -257,7 +258,7 @@ pub struct Extmap {
     /// Optional direction.
     pub direction: Option<Direction>,
     /// Extension URI.
-    pub uri: String,
+    pub uri: Cow<'static, str>,
     /// Extension attributes, verbatim.
     pub attributes: Option<String>,
 }
@@ -266,7 +267,7 @@ impl Extmap {
     pub(crate) fn parse(value: &str) -> Result<Self, FieldError> {
         let mut t = Tokens::new(value);
         let head = t.expect("extmap-id")?;
-        let (id, direction) = match head.split_once('/') {
+        let (id, direction) = match head.split_once_b(b'/') {
             Some((id, dir)) => (
                 id,
                 Some(
@@ -277,8 +278,8 @@ impl Extmap {
             None => (head, None),
         };
         let id = parse_num(id, "extmap-id")?;
-        let uri = t.expect("uri")?.to_owned();
-        let rest = t.rest().trim_end_matches(' ');
+        let uri = intern(t.expect("uri")?, EXTMAP_URIS);
+        let rest = t.rest().trim_sp();
         Ok(Extmap {
             id,
             direction,
@@ -348,3 +349,78 @@ impl WriteSdp for Rtcp {
 }
 
 display_via_write_sdp!(Rtpmap, Fmtp, RtcpFb, Extmap, Rtcp);
+
+// Tokens browsers write in every offer; parsing them borrows these instead of allocating.
+
+const ENCODING_NAMES: &[&str] = &[
+    "opus",
+    "red",
+    "rtx",
+    "VP8",
+    "VP9",
+    "H264",
+    "H265",
+    "AV1",
+    "ulpfec",
+    "flexfec-03",
+    "G722",
+    "PCMU",
+    "PCMA",
+    "CN",
+    "telephone-event",
+    "multiopus",
+    "ILBC",
+    "ISAC",
+];
+
+const FMTP_NAMES: &[&str] = &[
+    "apt",
+    "minptime",
+    "useinbandfec",
+    "usedtx",
+    "stereo",
+    "sprop-stereo",
+    "maxplaybackrate",
+    "sprop-maxcapturerate",
+    "maxaveragebitrate",
+    "ptime",
+    "level-asymmetry-allowed",
+    "packetization-mode",
+    "profile-level-id",
+    "profile-id",
+    "level-idx",
+    "profile",
+    "tier",
+    "max-fs",
+    "max-fr",
+    "x-google-start-bitrate",
+    "x-google-min-bitrate",
+    "x-google-max-bitrate",
+    "repair-window",
+    "rtx-time",
+];
+
+const FMTP_VALUES: &[&str] = &["42e01f", "42001f", "4d001f", "64001f", "0-15", "111/111"];
+
+const FEEDBACK_TYPES: &[&str] = &["nack", "ccm", "ack", "trr-int", "goog-remb", "transport-cc"];
+
+const FEEDBACK_PARAMS: &[&str] = &["pli", "fir", "sli", "rpsi", "tmmbr", "tstr", "vbcm"];
+
+const EXTMAP_URIS: &[&str] = &[
+    "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+    "urn:ietf:params:rtp-hdrext:csrc-audio-level",
+    "urn:ietf:params:rtp-hdrext:sdes:mid",
+    "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
+    "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
+    "urn:ietf:params:rtp-hdrext:toffset",
+    "urn:3gpp:video-orientation",
+    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+    "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time",
+    "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
+    "http://www.webrtc.org/experiments/rtp-hdrext/video-content-type",
+    "http://www.webrtc.org/experiments/rtp-hdrext/video-timing",
+    "http://www.webrtc.org/experiments/rtp-hdrext/color-space",
+    "http://www.webrtc.org/experiments/rtp-hdrext/video-layers-allocation00",
+    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+    "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension",
+];

@@ -1,9 +1,10 @@
 //! Stream identification: `mid`-grouping, `msid`, `ssrc`, `ssrc-group`, `rid`, `simulcast`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::{FieldError, Problem};
-use crate::util::{non_empty, parse_num, Tokens};
+use crate::util::{intern, non_empty, parse_num, ByteStr, Tokens};
 use crate::write::{display_via_write_sdp, write_joined, write_u64, WriteSdp};
 
 /// `a=group:<semantics> <identification-tag>...` (RFC 5888 §5), e.g. `BUNDLE 0 1 2`.
@@ -119,7 +120,7 @@ pub struct Ssrc {
     /// The SSRC.
     pub ssrc: u32,
     /// The source attribute name (`cname`, `msid`, ...).
-    pub attribute: String,
+    pub attribute: Cow<'static, str>,
     /// Its value (everything after the first `:`), if any.
     pub value: Option<String>,
 }
@@ -127,17 +128,17 @@ pub struct Ssrc {
 impl Ssrc {
     pub(crate) fn parse(value: &str) -> Result<Self, FieldError> {
         let (id, rest) = value
-            .split_once(' ')
+            .split_once_b(b' ')
             .ok_or(FieldError::new("attribute", Problem::Missing))?;
         let ssrc = parse_num(id, "ssrc-id")?;
-        let rest = non_empty(rest.trim_start_matches(' '), "attribute")?;
-        let (attribute, value) = match rest.split_once(':') {
+        let rest = non_empty(rest.trim_start_sp(), "attribute")?;
+        let (attribute, value) = match rest.split_once_b(b':') {
             Some((a, v)) => (a, Some(v.to_owned())),
             None => (rest, None),
         };
         Ok(Ssrc {
             ssrc,
-            attribute: attribute.to_owned(),
+            attribute: intern(attribute, &["cname", "msid", "label", "mslabel"]),
             value,
         })
     }
@@ -242,25 +243,25 @@ impl Rid {
         let mut t = Tokens::new(value);
         let id = t.expect("rid-id")?.to_owned();
         let direction = RidDirection::parse(t.expect("rid-dir")?, "rid-dir")?;
-        let rest = t.rest().trim_end_matches(' ');
+        let rest = t.rest().trim_sp();
         let mut payload_types = Vec::new();
         let mut params = Vec::new();
         if !rest.is_empty() {
-            for (i, piece) in rest.split(';').enumerate() {
-                let (name, value) = match piece.split_once('=') {
+            for (i, piece) in rest.split_b(b';').enumerate() {
+                let (name, value) = match piece.split_once_b(b'=') {
                     Some((n, v)) => (n, Some(v)),
                     None => (piece, None),
                 };
-                if name.is_empty() || name.contains(' ') {
+                if name.is_empty() || name.find_b(b' ').is_some() {
                     return Err(FieldError::new("rid-param", Problem::Invalid));
                 }
                 if i == 0 && name == "pt" {
                     let list = value.ok_or(FieldError::new("rid-fmt-list", Problem::Missing))?;
-                    for pt in list.split(',') {
+                    for pt in list.split_b(b',') {
                         payload_types.push(parse_num(pt, "rid-fmt-list")?);
                     }
                 } else {
-                    if value.is_some_and(|v| v.contains(' ')) {
+                    if value.is_some_and(|v| v.find_b(b' ').is_some()) {
                         return Err(FieldError::new("rid-param", Problem::Invalid));
                     }
                     params.push(RidParam {
@@ -328,9 +329,9 @@ impl SimulcastList {
     fn parse(dir: &str, list: &str) -> Result<Self, FieldError> {
         let direction = RidDirection::parse(dir, "sc-dir")?;
         let mut streams = Vec::new();
-        for stream in list.split(';') {
+        for stream in list.split_b(b';') {
             let mut alternatives = Vec::new();
-            for rid in stream.split(',') {
+            for rid in stream.split_b(b',') {
                 let (paused, id) = match rid.strip_prefix('~') {
                     Some(id) => (true, id),
                     None => (false, rid),

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::error::{FieldError, Problem};
-use crate::util::{parse_num, Tokens};
+use crate::util::{parse_num, ByteStr, Tokens};
 use crate::write::{display_via_write_sdp, write_u64, WriteSdp};
 
 /// Hash function of a certificate fingerprint (RFC 8122 §5; names are case-insensitive).
@@ -231,7 +231,7 @@ impl Identity {
     pub(crate) fn parse(value: &str) -> Result<Self, FieldError> {
         let mut t = Tokens::new(value);
         let assertion = t.expect("identity-assertion")?.to_owned();
-        let rest = t.rest().trim_end_matches(' ');
+        let rest = t.rest().trim_sp();
         Ok(Identity {
             assertion,
             extensions: (!rest.is_empty()).then(|| rest.to_owned()),
