@@ -6,19 +6,25 @@ use crate::stun::{message_len, HEADER_LEN};
 
 /// RFC 8656 §12: channel numbers 0x4000 through 0x4FFF are valid.
 pub const CHANNEL_MIN: u16 = 0x4000;
-/// The highest valid channel number.
+/// The highest channel number RFC 8656 allows; our client allocates up to this one.
 pub const CHANNEL_MAX: u16 = 0x4FFF;
+/// The highest channel number RFC 5766 allowed. Deployed RFC 5766 clients (coturn's
+/// among them) still pick numbers up to here, so they are accepted on receipt.
+pub const CHANNEL_MAX_RFC5766: u16 = 0x7FFE;
 /// ChannelData header: channel number and length.
 pub const CHANNEL_DATA_HEADER_LEN: usize = 4;
 
-/// Whether `channel` is in the valid range.
+/// Whether `channel` is acceptable: 0x4000..=0x7FFE (RFC 5766), a superset of the
+/// RFC 8656 range so older clients interoperate.
 pub const fn is_valid_channel(channel: u16) -> bool {
-    channel >= CHANNEL_MIN && channel <= CHANNEL_MAX
+    channel >= CHANNEL_MIN && channel <= CHANNEL_MAX_RFC5766
 }
 
-/// Cheap demultiplexing test (RFC 7983: first byte 64..=79 is a TURN channel).
+/// Cheap demultiplexing test: first byte 64..=127, the RFC 5766 channel range (RFC 7983
+/// assigns 64..=79 to TURN channels; 80..=127 are unassigned and only appear from RFC
+/// 5766 clients).
 pub fn is_channel_data(data: &[u8]) -> bool {
-    data.len() >= CHANNEL_DATA_HEADER_LEN && (64..=79).contains(&data[0])
+    data.len() >= CHANNEL_DATA_HEADER_LEN && (64..=127).contains(&data[0])
 }
 
 /// A ChannelData message borrowing its payload.
@@ -119,8 +125,12 @@ mod tests {
             Err(TurnError::Truncated)
         );
         assert_eq!(
-            ChannelData::decode(&[0x50, 0, 0, 0]),
-            Err(TurnError::InvalidChannel(0x5000))
+            ChannelData::decode(&[0x7f, 0xff, 0, 0]),
+            Err(TurnError::InvalidChannel(0x7fff))
+        );
+        assert_eq!(
+            ChannelData::decode(&[0x59, 0x9a, 0, 1, 7]).map(|c| c.channel),
+            Ok(0x599a)
         );
         assert!(ChannelData {
             channel: 0x3fff,

@@ -16,7 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 
 pub use channel_data::{
     frame_len, is_channel_data, is_valid_channel, ChannelData, CHANNEL_DATA_HEADER_LEN,
-    CHANNEL_MAX, CHANNEL_MIN,
+    CHANNEL_MAX, CHANNEL_MAX_RFC5766, CHANNEL_MIN,
 };
 pub use client::{Client, ClientConfig, Event, Failure};
 pub use rest::{base64_encode, rest_password, rest_username};

@@ -1,0 +1,392 @@
+//! A TURN server (RFC 8656) serving UDP and TCP on one address, driving the sans-IO
+//! `oxrtc_ice::turn::Server` core with tokio.
+//!
+//! ```text
+//! cargo run --release --example turn-server -- --listen 127.0.0.1:3478 --realm example.org \
+//!     --user alice:secret [--user ...] --relay-ip 127.0.0.1 [--allow-loopback-peers] \
+//!     [--rest-secret SECRET] [--quota N] [--bandwidth BYTES_PER_SEC] [--deny CIDR ...]
+//! ```
+//!
+//! One task owns the server core; socket tasks (the UDP listener, one reader per TCP
+//! connection, one reader per relay socket) hand it what they receive over a channel, and
+//! it sends what the core asks. Relay sockets are bound on `--relay-ip` with an
+//! OS-chosen port when the core asks for one.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use oxrtc_ice::turn::{
+    frame_len, FiveTuple, IpPrefix, Server, ServerConfig, ServerEvent, ServerTransmitKind,
+    TransportProtocol,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+const USAGE: &str = "usage: turn-server --listen ADDR --realm REALM --user NAME:PASSWORD \
+[--user ...] --relay-ip IP [--allow-loopback-peers] [--rest-secret SECRET] [--quota N] \
+[--bandwidth BYTES_PER_SEC] [--deny CIDR ...] [--max-allocations N]";
+
+/// What socket tasks hand the core.
+enum Input {
+    Client(FiveTuple, Vec<u8>),
+    Peer {
+        relay: SocketAddr,
+        peer: SocketAddr,
+        data: Vec<u8>,
+    },
+    TcpOpened(FiveTuple, mpsc::Sender<Vec<u8>>),
+    TcpClosed(FiveTuple),
+}
+
+struct Args {
+    listen: SocketAddr,
+    config: ServerConfig,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut listen: Option<SocketAddr> = None;
+    let mut realm = None;
+    let mut relay_ip: Option<IpAddr> = None;
+    let mut users = Vec::new();
+    let mut allow_loopback = false;
+    let mut rest_secret = None;
+    let mut quota: Option<usize> = None;
+    let mut bandwidth: Option<u64> = None;
+    let mut deny = Vec::new();
+    let mut max_allocations: Option<usize> = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--listen" => {
+                listen = Some(
+                    value("--listen")?
+                        .parse()
+                        .map_err(|e| format!("--listen: {e}"))?,
+                )
+            }
+            "--realm" => realm = Some(value("--realm")?),
+            "--relay-ip" => {
+                relay_ip = Some(
+                    value("--relay-ip")?
+                        .parse()
+                        .map_err(|e| format!("--relay-ip: {e}"))?,
+                )
+            }
+            "--user" => {
+                let v = value("--user")?;
+                let (n, p) = v
+                    .split_once(':')
+                    .ok_or("--user wants NAME:PASSWORD".to_string())?;
+                users.push((n.to_owned(), p.to_owned()));
+            }
+            "--allow-loopback-peers" => allow_loopback = true,
+            "--rest-secret" => rest_secret = Some(value("--rest-secret")?),
+            "--quota" => {
+                quota = Some(
+                    value("--quota")?
+                        .parse()
+                        .map_err(|e| format!("--quota: {e}"))?,
+                )
+            }
+            "--bandwidth" => {
+                bandwidth = Some(
+                    value("--bandwidth")?
+                        .parse()
+                        .map_err(|e| format!("--bandwidth: {e}"))?,
+                )
+            }
+            "--max-allocations" => {
+                max_allocations = Some(
+                    value("--max-allocations")?
+                        .parse()
+                        .map_err(|e| format!("--max-allocations: {e}"))?,
+                )
+            }
+            "--deny" => deny.push(
+                value("--deny")?
+                    .parse::<IpPrefix>()
+                    .map_err(|e| format!("--deny: {e}"))?,
+            ),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    let listen = listen.ok_or(format!("--listen is required\n{USAGE}"))?;
+    let realm = realm.ok_or(format!("--realm is required\n{USAGE}"))?;
+    let relay_ip = relay_ip.unwrap_or(listen.ip());
+    if users.is_empty() && rest_secret.is_none() {
+        return Err(format!(
+            "give at least one --user or --rest-secret\n{USAGE}"
+        ));
+    }
+    let mut config = ServerConfig::new(realm, relay_ip);
+    for (n, p) in users {
+        config = config.with_user(n, p);
+    }
+    if allow_loopback {
+        config = config.allow_loopback_peers();
+    }
+    config.rest_secret = rest_secret;
+    if let Some(q) = quota {
+        config.max_allocations_per_user = q;
+    }
+    if let Some(m) = max_allocations {
+        config.max_allocations = m;
+    }
+    config.bandwidth_limit = bandwidth;
+    config.denied_peers.extend(deny);
+    Ok(Args { listen, config })
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = rt.block_on(run(args)) {
+        eprintln!("turn-server: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn bind_relay(ip: IpAddr, even_port: bool) -> Option<UdpSocket> {
+    for _ in 0..16 {
+        let s = UdpSocket::bind(SocketAddr::new(ip, 0)).await.ok()?;
+        let port = s.local_addr().ok()?.port();
+        if !even_port || port % 2 == 0 {
+            return Some(s);
+        }
+    }
+    None
+}
+
+async fn tcp_connection(
+    stream: TcpStream,
+    five: FiveTuple,
+    tx: mpsc::Sender<Input>,
+) -> std::io::Result<()> {
+    let (mut rd, mut wr) = stream.into_split();
+    let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(256);
+    if tx.send(Input::TcpOpened(five, out_tx)).await.is_err() {
+        return Ok(());
+    }
+    tokio::spawn(async move {
+        while let Some(frame) = out_rx.recv().await {
+            if wr.write_all(&frame).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = vec![0u8; 16 * 1024];
+    let result = loop {
+        let n = match rd.read(&mut chunk).await {
+            Ok(0) => break Ok(()),
+            Ok(n) => n,
+            Err(e) => break Err(e),
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        let mut bad = false;
+        loop {
+            match frame_len(&buf) {
+                Ok(Some(len)) if len <= buf.len() => {
+                    let frame: Vec<u8> = buf.drain(..len).collect();
+                    if tx.send(Input::Client(five, frame)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                Ok(_) => break,
+                Err(_) => {
+                    bad = true;
+                    break;
+                }
+            }
+        }
+        if bad || buf.len() > 70_000 {
+            break Ok(());
+        }
+    };
+    let _ = tx.send(Input::TcpClosed(five)).await;
+    result
+}
+
+async fn run(args: Args) -> std::io::Result<()> {
+    let udp = Arc::new(UdpSocket::bind(args.listen).await?);
+    let tcp = TcpListener::bind(args.listen).await?;
+    let listen = udp.local_addr()?;
+    eprintln!(
+        "turn-server: listening on {listen} (UDP and TCP), realm {:?}, relay IP {}",
+        args.config.realm, args.config.relay_ip
+    );
+
+    let (tx, mut rx) = mpsc::channel::<Input>(4096);
+
+    // UDP listener.
+    {
+        let udp = udp.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65_536];
+            loop {
+                let Ok((n, from)) = udp.recv_from(&mut buf).await else {
+                    continue;
+                };
+                let five = FiveTuple {
+                    client: from,
+                    server: listen,
+                    protocol: TransportProtocol::Udp,
+                };
+                if tx
+                    .send(Input::Client(five, buf[..n].to_vec()))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+    }
+    // TCP listener.
+    {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, from)) = tcp.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let five = FiveTuple {
+                    client: from,
+                    server: listen,
+                    protocol: TransportProtocol::Tcp,
+                };
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let _ = tcp_connection(stream, five, tx).await;
+                });
+            }
+        });
+    }
+
+    let mut server = Server::new(args.config);
+    let unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    server.set_unix_time(Instant::now(), unix);
+
+    let mut relays: HashMap<SocketAddr, (Arc<UdpSocket>, tokio::task::AbortHandle)> =
+        HashMap::new();
+    let mut tcp_writers: HashMap<FiveTuple, mpsc::Sender<Vec<u8>>> = HashMap::new();
+
+    loop {
+        let timeout = server.poll_timeout();
+        let input = match timeout {
+            Some(t) => {
+                tokio::select! {
+                    i = rx.recv() => i,
+                    _ = tokio::time::sleep_until(tokio::time::Instant::from_std(t)) => {
+                        server.handle_timeout(Instant::now());
+                        None
+                    }
+                }
+            }
+            None => rx.recv().await,
+        };
+        let now = Instant::now();
+        match input {
+            Some(Input::Client(five, data)) => {
+                let _ = server.handle_client(now, five, &data);
+            }
+            Some(Input::Peer { relay, peer, data }) => server.handle_peer(now, relay, peer, &data),
+            Some(Input::TcpOpened(five, w)) => {
+                tcp_writers.insert(five, w);
+            }
+            Some(Input::TcpClosed(five)) => {
+                tcp_writers.remove(&five);
+                server.client_closed(five);
+            }
+            None => {}
+        }
+        // Drain everything the core wants done.
+        loop {
+            let mut progress = false;
+            while let Some(ev) = server.poll_event() {
+                progress = true;
+                match ev {
+                    ServerEvent::OpenRelay(req) => {
+                        let sock = bind_relay(req.ip, req.even_port).await.map(Arc::new);
+                        let addr = sock.as_ref().and_then(|s| s.local_addr().ok());
+                        if let (Some(sock), Some(addr)) = (sock, addr) {
+                            let reader = sock.clone();
+                            let tx = tx.clone();
+                            let task = tokio::spawn(async move {
+                                let mut buf = vec![0u8; 65_536];
+                                while let Ok((n, peer)) = reader.recv_from(&mut buf).await {
+                                    let input = Input::Peer {
+                                        relay: addr,
+                                        peer,
+                                        data: buf[..n].to_vec(),
+                                    };
+                                    if tx.send(input).await.is_err() {
+                                        break;
+                                    }
+                                }
+                            });
+                            relays.insert(addr, (sock, task.abort_handle()));
+                        }
+                        server.relay_opened(Instant::now(), req.token, addr);
+                    }
+                    ServerEvent::CloseRelay { relay } => {
+                        if let Some((_, task)) = relays.remove(&relay) {
+                            task.abort();
+                        }
+                    }
+                    ServerEvent::AllocationCreated {
+                        username,
+                        five_tuple,
+                        relay,
+                    } => eprintln!(
+                        "turn-server: allocation {relay} for {username} ({:?} {})",
+                        five_tuple.protocol, five_tuple.client
+                    ),
+                    _ => {}
+                }
+            }
+            while let Some(t) = server.poll_transmit() {
+                progress = true;
+                match t.kind {
+                    ServerTransmitKind::ToClient(five) => match five.protocol {
+                        TransportProtocol::Udp => {
+                            let _ = udp.send_to(&t.contents, five.client).await;
+                        }
+                        TransportProtocol::Tcp => {
+                            if let Some(w) = tcp_writers.get(&five) {
+                                let _ = w.try_send(t.contents);
+                            }
+                        }
+                    },
+                    ServerTransmitKind::ToPeer { relay, peer } => {
+                        if let Some((sock, _)) = relays.get(&relay) {
+                            let _ = sock.send_to(&t.contents, peer).await;
+                        }
+                    }
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+    }
+}
