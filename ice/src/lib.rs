@@ -31,3 +31,6 @@ pub mod tcp_framing;
 
 // STUN codec, credentials, transactions and binding server (the STUN/TURN helper's part).
 pub mod stun;
+
+// TURN client, server core and ChannelData (the STUN/TURN helper's part).
+pub mod turn;
