@@ -8,6 +8,11 @@ use std::time::{Duration, Instant};
 use oxrtc_ice::gather::{GatherEvent, SrflxConfig, SrflxGatherer};
 use oxrtc_ice::stun::{Attribute, Class, Integrity, Message, MessageRef, Method};
 use oxrtc_ice::tcp_framing::{frame, Deframer};
+use oxrtc_ice::turn::{
+    Client as TurnClient, ClientConfig as TurnClientConfig, Event as TurnEvent, FiveTuple,
+    Server as TurnServer, ServerConfig as TurnServerConfig, ServerEvent, ServerTransmitKind,
+    TransportProtocol,
+};
 use oxrtc_ice::{
     Agent, AgentConfig, AgentEvent, Candidate, ConnectionState, Datagram, Protocol, Received, Role,
 };
@@ -102,6 +107,12 @@ pub struct Node {
     pub blackhole: bool,
     /// Server-reflexive gathering, when started.
     pub gatherer: Option<SrflxGatherer>,
+    /// TURN client, when started.
+    pub turn: Option<TurnClient>,
+    /// The TURN allocation finished (allocated or failed).
+    pub turn_done: bool,
+    /// Datagrams waiting for a TURN permission.
+    turn_pending: Vec<(SocketAddr, Vec<u8>)>,
 }
 
 type Packet = (SocketAddr, SocketAddr, Vec<u8>);
@@ -126,6 +137,9 @@ pub struct World {
     tcp_conns: Vec<TcpConn>,
     next_ephemeral: u16,
     pub stun_server: Option<SocketAddr>,
+    /// A TURN server on the public side: its address and core.
+    pub turn_server: Option<(SocketAddr, TurnServer)>,
+    next_relay_port: u16,
     /// Datagrams seen on the "internet", for assertions.
     pub delivered: u64,
 }
@@ -146,6 +160,8 @@ impl World {
             tcp_conns: Vec::new(),
             next_ephemeral: 50000,
             stun_server: None,
+            turn_server: None,
+            next_relay_port: 49152,
             delivered: 0,
         }
     }
@@ -160,6 +176,150 @@ impl World {
     pub fn with_stun_server(mut self, addr: &str) -> Self {
         self.stun_server = Some(addr.parse().unwrap());
         self
+    }
+
+    /// Puts a TURN server (user `user`/`pass`) at `addr`, relaying from the same IP.
+    pub fn with_turn_server(mut self, addr: &str) -> Self {
+        let addr: SocketAddr = addr.parse().unwrap();
+        let mut config = TurnServerConfig::new("oxrtc.test", addr.ip()).with_user("user", "pass");
+        config.rng_seed = Some([42; 32]);
+        // The test network's private addresses are not reachable anyway.
+        config.denied_peers.clear();
+        self.turn_server = Some((addr, TurnServer::new(config)));
+        self
+    }
+
+    /// Starts a TURN allocation for node `n`; its relayed candidate is added when
+    /// allocated.
+    pub fn start_turn(&mut self, n: usize) {
+        let server = self.turn_server.as_ref().expect("a TURN server").0;
+        let mut config = TurnClientConfig::new(server, "user", "pass");
+        config.rng_seed = Some([n as u8 + 200; 32]);
+        let mut c = TurnClient::new(config);
+        c.allocate(self.now).unwrap();
+        self.nodes[n].turn = Some(c);
+    }
+
+    fn relay_send(&mut self, n: usize, peer: SocketAddr, data: Vec<u8>) {
+        let now = self.now;
+        let Some(c) = self.nodes[n].turn.as_mut() else {
+            return;
+        };
+        if c.has_permission(peer.ip()) {
+            let _ = c.send_to(peer, &data);
+        } else {
+            let _ = c.create_permission(now, peer.ip());
+            if self.nodes[n].turn_pending.len() < 64 {
+                self.nodes[n].turn_pending.push((peer, data));
+            }
+        }
+    }
+
+    fn flush_turn(&mut self, n: usize) {
+        let Some(c) = self.nodes[n].turn.as_mut() else {
+            return;
+        };
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        while let Some(t) = c.poll_transmit() {
+            out.push(t);
+        }
+        while let Some(e) = c.poll_event() {
+            events.push(e);
+        }
+        let host = self.nodes[n].host;
+        for t in out {
+            self.send_from_node(n, host, t.destination, t.contents);
+        }
+        for e in events {
+            match e {
+                TurnEvent::Allocated {
+                    relayed, mapped, ..
+                } => {
+                    let c = Candidate::relayed(relayed, mapped.unwrap_or(host));
+                    self.nodes[n].agent.add_local_candidate(c).unwrap();
+                    self.nodes[n].turn_done = true;
+                    self.maybe_end_gathering(n);
+                }
+                TurnEvent::AllocateFailed(_) => {
+                    self.nodes[n].turn_done = true;
+                    self.maybe_end_gathering(n);
+                }
+                TurnEvent::PermissionCreated { peer } => {
+                    let pending = std::mem::take(&mut self.nodes[n].turn_pending);
+                    for (to, data) in pending {
+                        if to.ip() == peer {
+                            if let Some(c) = self.nodes[n].turn.as_mut() {
+                                let _ = c.send_to(to, &data);
+                            }
+                        } else {
+                            self.nodes[n].turn_pending.push((to, data));
+                        }
+                    }
+                }
+                TurnEvent::Data { peer, data } => {
+                    let relayed = self.nodes[n]
+                        .turn
+                        .as_ref()
+                        .and_then(|c| c.relayed_address());
+                    if let Some(local) = relayed {
+                        let now = self.now;
+                        let node = &mut self.nodes[n];
+                        if let Ok(Received::Data { .. }) = node
+                            .agent
+                            .handle_receive(now, Datagram::udp(local, peer, &data))
+                        {
+                            node.data.push(data);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Anything the agent produced while handling relayed data goes out next flush.
+    }
+
+    fn maybe_end_gathering(&mut self, n: usize) {
+        let node = &self.nodes[n];
+        let gathered = node.gatherer.as_ref().is_none_or(|g| g.is_done());
+        let turned = node.turn.is_none() || node.turn_done;
+        if gathered && turned {
+            self.nodes[n].agent.end_of_local_candidates();
+        }
+    }
+
+    fn flush_turn_server(&mut self) {
+        let now = self.now;
+        let Some((_, server)) = self.turn_server.as_mut() else {
+            return;
+        };
+        let mut events = Vec::new();
+        while let Some(e) = server.poll_event() {
+            events.push(e);
+        }
+        for e in events {
+            if let ServerEvent::OpenRelay(req) = e {
+                let relay = SocketAddr::new(req.ip, self.next_relay_port);
+                self.next_relay_port += 2;
+                let server = &mut self.turn_server.as_mut().unwrap().1;
+                server.relay_opened(now, req.token, Some(relay));
+            }
+        }
+        let server = &mut self.turn_server.as_mut().unwrap().1;
+        let mut out = Vec::new();
+        while let Some(t) = server.poll_transmit() {
+            out.push(t);
+        }
+        for t in out {
+            match t.kind {
+                ServerTransmitKind::ToClient(five) => {
+                    self.link.send(now, (five.server, five.client, t.contents))
+                }
+                ServerTransmitKind::ToPeer { relay, peer } => {
+                    self.link.send(now, (relay, peer, t.contents))
+                }
+            }
+        }
     }
 
     pub fn add_nat(&mut self, nat: Nat) -> usize {
@@ -177,6 +337,9 @@ impl World {
             data: Vec::new(),
             blackhole: false,
             gatherer: None,
+            turn: None,
+            turn_done: false,
+            turn_pending: Vec::new(),
         });
         self.nodes.len() - 1
     }
@@ -340,7 +503,9 @@ impl World {
     }
 
     fn flush(&mut self) {
+        self.flush_turn_server();
         for n in 0..self.nodes.len() {
+            self.flush_turn(n);
             if let Some(g) = &mut self.nodes[n].gatherer {
                 let mut out = Vec::new();
                 let mut found = Vec::new();
@@ -358,13 +523,20 @@ impl World {
                         GatherEvent::Candidate(c) => {
                             self.nodes[n].agent.add_local_candidate(c).unwrap();
                         }
-                        GatherEvent::Done => self.nodes[n].agent.end_of_local_candidates(),
+                        GatherEvent::Done => self.maybe_end_gathering(n),
                         GatherEvent::Timeout { .. } => {}
                     }
                 }
             }
             while let Some(t) = self.nodes[n].agent.poll_transmit() {
+                let relayed = self.nodes[n]
+                    .turn
+                    .as_ref()
+                    .and_then(|c| c.relayed_address());
                 match t.protocol {
+                    Protocol::Udp if Some(t.local) == relayed => {
+                        self.relay_send(n, t.remote, t.data)
+                    }
                     Protocol::Udp => self.send_from_node(n, t.local, t.remote, t.data),
                     Protocol::Tcp => self.send_tcp(n, t.local, t.remote, t.data),
                 }
@@ -392,6 +564,22 @@ impl World {
                 }
             }
             return;
+        }
+        if let Some((addr, server)) = self.turn_server.as_mut() {
+            let now = self.now;
+            if *addr == dst {
+                let five = FiveTuple {
+                    client: src,
+                    server: dst,
+                    protocol: TransportProtocol::Udp,
+                };
+                let _ = server.handle_client(now, five, &data);
+                return;
+            }
+            if addr.ip() == dst.ip() {
+                server.handle_peer(now, dst, src, &data);
+                return;
+            }
         }
         // A NAT's public address?
         let mut target = None;
@@ -429,6 +617,12 @@ impl World {
                 return;
             }
         }
+        if let Some(c) = &mut node.turn {
+            if c.server() == src {
+                let _ = c.handle_receive(now, src, &data);
+                return;
+            }
+        }
         if let Ok(Received::Data { .. }) = node
             .agent
             .handle_receive(now, Datagram::udp(local, src, &data))
@@ -452,12 +646,16 @@ impl World {
                 return true;
             }
             let mut next = self.link.poll_timeout();
+            if let Some(t) = self.turn_server.as_ref().and_then(|s| s.1.poll_timeout()) {
+                next = Some(next.map_or(t, |n: Instant| n.min(t)));
+            }
             if let Some(t) = self.tcp_link.poll_timeout() {
                 next = Some(next.map_or(t, |n: Instant| n.min(t)));
             }
             for node in &self.nodes {
                 let g = node.gatherer.as_ref().and_then(|g| g.poll_timeout());
-                for t in [node.agent.poll_timeout(), g].into_iter().flatten() {
+                let c = node.turn.as_ref().and_then(|c| c.poll_timeout());
+                for t in [node.agent.poll_timeout(), g, c].into_iter().flatten() {
                     next = Some(next.map_or(t, |n: Instant| n.min(t)));
                 }
             }
@@ -487,6 +685,11 @@ impl World {
                 self.deliver_tcp(p);
                 self.flush();
             }
+            if let Some((_, s)) = self.turn_server.as_mut() {
+                if s.poll_timeout().is_some_and(|t| t <= self.now) {
+                    s.handle_timeout(self.now);
+                }
+            }
             for n in 0..self.nodes.len() {
                 let now = self.now;
                 if self.nodes[n].agent.poll_timeout().is_some_and(|t| t <= now) {
@@ -495,6 +698,11 @@ impl World {
                 if let Some(g) = &mut self.nodes[n].gatherer {
                     if g.poll_timeout().is_some_and(|t| t <= now) {
                         g.handle_timeout(now);
+                    }
+                }
+                if let Some(c) = &mut self.nodes[n].turn {
+                    if c.poll_timeout().is_some_and(|t| t <= now) {
+                        c.handle_timeout(now);
                     }
                 }
             }
@@ -512,7 +720,14 @@ impl World {
         let Some(path) = self.nodes[n].agent.send_path(now) else {
             return false;
         };
+        let relayed = self.nodes[n]
+            .turn
+            .as_ref()
+            .and_then(|c| c.relayed_address());
         match path.protocol {
+            Protocol::Udp if Some(path.local) == relayed => {
+                self.relay_send(n, path.remote, data.to_vec())
+            }
             Protocol::Udp => self.send_from_node(n, path.local, path.remote, data.to_vec()),
             Protocol::Tcp => self.send_tcp(n, path.local, path.remote, data.to_vec()),
         }
