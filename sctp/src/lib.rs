@@ -64,6 +64,9 @@ mod dcep;
 mod error;
 pub mod packet;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 // The public interface.
 pub use association::{Association, Channel, Event, LostReason, Transmit};
 pub use config::{ChannelConfig, Config, MessageKind, Reliability};
