@@ -100,6 +100,8 @@ pub struct Node {
     pub nat: Option<usize>,
     /// Private (or public, without NAT) host address.
     pub host: SocketAddr,
+    /// More local sockets (multi-homed nodes without NAT).
+    pub extra: Vec<SocketAddr>,
     pub events: Vec<AgentEvent>,
     pub states: Vec<ConnectionState>,
     pub data: Vec<Vec<u8>>,
@@ -340,6 +342,7 @@ impl World {
             turn: None,
             turn_done: false,
             turn_pending: Vec::new(),
+            extra: Vec::new(),
         });
         self.nodes.len() - 1
     }
@@ -601,7 +604,7 @@ impl World {
             target = self
                 .nodes
                 .iter()
-                .position(|n| n.nat.is_none() && n.host == dst)
+                .position(|n| n.nat.is_none() && (n.host == dst || n.extra.contains(&dst)))
                 .map(|n| (n, dst));
         }
         let Some((n, local)) = target else {
