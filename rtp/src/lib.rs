@@ -38,6 +38,7 @@
 
 pub mod codecs;
 mod error;
+pub mod extensions;
 mod packet;
 pub mod rtcp;
 mod sample_builder;
