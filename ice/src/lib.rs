@@ -15,9 +15,10 @@ pub use candidate::{
 // The sans-IO ICE agent (the ICE agent helper's part).
 mod agent;
 pub use agent::{
-    Agent, AgentConfig, AgentError, AgentEvent, ConnectionState, Credentials, Datagram,
-    GatheringState, Path, Protocol, Received, Role, Transmit, DEFAULT_CONSENT_INTERVAL,
-    DEFAULT_CONSENT_TIMEOUT, DEFAULT_KEEPALIVE_INTERVAL, DEFAULT_TA,
+    binding_request_ufrag, Agent, AgentConfig, AgentError, AgentEvent, CandidatePairState,
+    CandidatePairStats, ConnectionState, Credentials, Datagram, GatheringState, Path,
+    Protocol, Received, Role, Transmit, DEFAULT_CONSENT_INTERVAL, DEFAULT_CONSENT_TIMEOUT,
+    DEFAULT_KEEPALIVE_INTERVAL, DEFAULT_TA,
 };
 
 // Candidate gathering helpers (the ICE agent helper's part).

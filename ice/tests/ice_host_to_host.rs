@@ -5,7 +5,9 @@ mod support;
 
 use std::time::Duration;
 
-use oxrtc_ice::{AgentEvent, ConnectionState, Role};
+use oxrtc_ice::{
+    binding_request_ufrag, Agent, AgentEvent, CandidatePairState, ConnectionState, Role,
+};
 use support::{assert_data_flows, config, World};
 
 #[test]
@@ -37,6 +39,15 @@ fn host_to_host_connects_and_completes() {
     }
     assert_data_flows(&mut w, a, b);
 
+    // Stats: one pair, succeeded, nominated and selected, with the link's RTT.
+    let pairs: Vec<_> = w.nodes[a].agent.candidate_pairs().collect();
+    assert_eq!(pairs.len(), 1);
+    let p = &pairs[0];
+    assert_eq!(p.state, CandidatePairState::Succeeded);
+    assert!(p.nominated && p.selected);
+    assert!(p.requests_sent >= 2 && p.responses_received >= 2 && p.requests_received >= 1);
+    assert_eq!(p.current_round_trip_time, Some(Duration::from_millis(20)));
+
     w.end_of_candidates(a, b);
     w.run_for(Duration::from_millis(10));
     assert_eq!(w.state(a), ConnectionState::Completed);
@@ -57,4 +68,23 @@ fn ipv6_hosts_connect() {
     w.signal_hosts(a, b);
     assert!(w.run_until(Duration::from_secs(5), |w| w.connected(a) && w.connected(b)));
     assert_data_flows(&mut w, a, b);
+}
+
+#[test]
+fn a_mux_can_route_a_first_check_by_ufrag() {
+    let mut a = Agent::new(config(Role::Controlling, 5));
+    let b = Agent::new(config(Role::Controlled, 6));
+    a.set_remote_credentials(b.local_credentials().clone())
+        .unwrap();
+    a.add_local_candidate(oxrtc_ice::Candidate::host("192.0.2.1:1".parse().unwrap()))
+        .unwrap();
+    a.add_remote_candidate(oxrtc_ice::Candidate::host("192.0.2.2:2".parse().unwrap()))
+        .unwrap();
+    a.handle_timeout(std::time::Instant::now());
+    let check = a.poll_transmit().unwrap();
+    assert_eq!(
+        binding_request_ufrag(&check.data),
+        Some(b.local_credentials().ufrag.as_str())
+    );
+    assert_eq!(binding_request_ufrag(&[23, 0, 0, 0]), None);
 }

@@ -18,6 +18,7 @@ use rand_core::{RngCore, SeedableRng};
 
 use crate::candidate::{compute_priority, Candidate, CandidateKind, TcpType, Transport};
 use crate::stun::Key;
+pub use pair::CandidatePairState;
 use pair::{Pair, PairState};
 
 /// RFC 8445 §14.2: the pacing interval Ta between new checks.
@@ -167,6 +168,43 @@ pub enum Received {
     /// A STUN message that is not this agent's (an unknown transaction, or not a
     /// Binding): the caller may hand it to a gatherer or TURN client.
     OtherStun,
+}
+
+/// One candidate pair as [`Agent::candidate_pairs`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidatePairStats {
+    /// Our candidate.
+    pub local: Candidate,
+    /// The peer's candidate.
+    pub remote: Candidate,
+    /// Check-list state.
+    pub state: CandidatePairState,
+    /// Nominated (RFC 8445 §8.1.1).
+    pub nominated: bool,
+    /// The selected pair.
+    pub selected: bool,
+    /// Pair priority (RFC 8445 §6.1.2.3).
+    pub priority: u64,
+    /// Binding requests sent on the pair (retransmissions included).
+    pub requests_sent: u64,
+    /// Authenticated Binding requests received on the pair.
+    pub requests_received: u64,
+    /// Authenticated success responses received on the pair.
+    pub responses_received: u64,
+    /// Round-trip time of the last check or consent transaction answered without a
+    /// retransmission.
+    pub current_round_trip_time: Option<Duration>,
+}
+
+/// The local ufrag a STUN Binding request is addressed to (the part of USERNAME
+/// before the colon), without authenticating it: for a socket shared by many agents
+/// (a UDP mux) to find the agent a first request belongs to.
+pub fn binding_request_ufrag(data: &[u8]) -> Option<&str> {
+    let m = crate::stun::MessageRef::decode(data).ok()?;
+    if m.class() != crate::stun::Class::Request || m.method() != crate::stun::Method::BINDING {
+        return None;
+    }
+    m.username()?.split_once(':').map(|(ours, _)| ours)
 }
 
 /// Something the caller should know.
@@ -376,6 +414,7 @@ struct Transaction {
     /// response gets it (RFC 8445 §7.2.5.3.1).
     priority: u32,
     role: Role,
+    sent_at: Instant,
 }
 
 struct Selected {
@@ -402,7 +441,9 @@ struct Previous {
 /// Drive it like every oxrtc state machine: after any call that changes it (adding
 /// candidates, `handle_receive`, `handle_timeout`), drain [`Agent::poll_transmit`] and
 /// [`Agent::poll_event`] until they return `None`, then sleep until
-/// [`Agent::poll_timeout`] and call [`Agent::handle_timeout`].
+/// [`Agent::poll_timeout`] and call [`Agent::handle_timeout`]. Methods that take no
+/// `now` (adding candidates or credentials) cannot start timers by themselves: call
+/// `handle_timeout(now)` once after them to start checking (later calls keep it going).
 ///
 /// ```
 /// use std::time::Instant;
@@ -547,6 +588,27 @@ impl Agent {
     pub fn selected_pair(&self) -> Option<(&Candidate, &Candidate)> {
         self.selected.as_ref().map(|s| (&s.local, &s.remote))
     }
+    /// A snapshot of every candidate pair, for `getStats()` (W3C
+    /// `RTCIceCandidatePairStats`).
+    pub fn candidate_pairs(&self) -> impl Iterator<Item = CandidatePairStats> + '_ {
+        let selected = self.selected.as_ref().and_then(|s| s.pair);
+        self.pairs
+            .iter()
+            .enumerate()
+            .map(move |(i, p)| CandidatePairStats {
+                local: self.locals[p.local].candidate.clone(),
+                remote: self.remotes[p.remote].candidate.clone(),
+                state: p.state,
+                nominated: p.nominated,
+                selected: selected == Some(i),
+                priority: p.priority,
+                requests_sent: p.requests_sent,
+                requests_received: p.requests_received,
+                responses_received: p.responses_received,
+                current_round_trip_time: p.rtt,
+            })
+    }
+
     /// Where application data should go now, without recording a send. `None` before
     /// a pair is selected and after consent was lost.
     pub fn selected_path(&self) -> Option<Path> {
@@ -990,6 +1052,7 @@ impl Agent {
             },
         };
 
+        self.pairs[pi].requests_received += 1;
         if let Some(c) = &mut self.consent {
             if self.selected.as_ref().is_some_and(|s| s.pair == Some(pi)) {
                 c.last_received = now;
@@ -1057,6 +1120,10 @@ impl Agent {
         let mapped = mapped.ok_or(AgentError::BadRequest("no XOR-MAPPED-ADDRESS"))?;
         let tx = self.transactions.swap_remove(ti);
         let pi = tx.pair;
+        self.pairs[pi].responses_received += 1;
+        if tx.retransmits == 0 {
+            self.pairs[pi].rtt = Some(now.saturating_duration_since(tx.sent_at));
+        }
         let (li, ri) = (self.pairs[pi].local, self.pairs[pi].remote);
         // RFC 8445 §7.2.5.2.1: non-symmetric addresses fail the check.
         if d.remote != self.remotes[ri].addr
@@ -1230,6 +1297,7 @@ impl Agent {
                     tx.next_at = Some(now + tx.rto);
                     let data = tx.request.clone();
                     let pair = tx.pair;
+                    self.pairs[pair].requests_sent += 1;
                     let (li, ri) = (self.pairs[pair].local, self.pairs[pair].remote);
                     let (proto, local, remote) = (
                         self.locals[li].protocol,
@@ -1619,7 +1687,9 @@ impl Agent {
             deadline: now + total,
             priority,
             role: self.role,
+            sent_at: now,
         });
+        self.pairs[pi].requests_sent += 1;
         if self.selected.as_ref().is_some_and(|s| s.pair == Some(pi)) {
             self.last_sent_selected = Some(now);
         }

@@ -1,14 +1,24 @@
 //! Candidate pairs (RFC 8445 §6.1.2).
 
-/// RFC 8445 §6.1.2.6: the state of a pair in the check list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum PairState {
+use std::time::Duration;
+
+/// RFC 8445 §6.1.2.6: the state of a pair in the check list (W3C
+/// `RTCStatsIceCandidatePairState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CandidatePairState {
+    /// Not checked yet; waits for a pair of the same foundation.
     Frozen,
+    /// Will be checked when its turn comes.
     Waiting,
+    /// A check is in flight.
     InProgress,
+    /// A check succeeded.
     Succeeded,
+    /// Checks failed.
     Failed,
 }
+
+pub(super) use CandidatePairState as PairState;
 
 pub(super) struct Pair {
     pub(super) local: usize,
@@ -27,6 +37,14 @@ pub(super) struct Pair {
     /// The valid pair our check on this pair produced, when its local candidate is a
     /// peer-reflexive one.
     pub(super) valid_pair: Option<usize>,
+    /// Binding requests sent (checks and consent, retransmissions included).
+    pub(super) requests_sent: u64,
+    /// Authenticated Binding requests received.
+    pub(super) requests_received: u64,
+    /// Authenticated success responses received.
+    pub(super) responses_received: u64,
+    /// Round-trip time of the last unambiguous (not retransmitted) transaction.
+    pub(super) rtt: Option<Duration>,
 }
 
 impl Pair {
@@ -47,6 +65,10 @@ impl Pair {
             nominated: false,
             nominate_on_success: false,
             valid_pair: None,
+            requests_sent: 0,
+            requests_received: 0,
+            responses_received: 0,
+            rtt: None,
         }
     }
 }
