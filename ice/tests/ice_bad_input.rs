@@ -190,3 +190,25 @@ fn limits_bound_candidates_and_pairs() {
         "Ta pacing"
     );
 }
+
+#[test]
+fn refuses_candidates_that_would_aim_checks_at_groups() {
+    let mut agent = Agent::new(config(Role::Controlling, 4));
+    for bad in [
+        "0.0.0.0:9",
+        "224.0.0.251:5353",
+        "255.255.255.255:9",
+        "[ff02::fb]:5353",
+        "192.0.2.1:0",
+    ] {
+        let c = Candidate::host(bad.parse().unwrap());
+        assert!(
+            matches!(
+                agent.add_remote_candidate(c),
+                Err(AgentError::UnsupportedCandidate(_))
+            ),
+            "{bad}"
+        );
+    }
+    assert_eq!(agent.remote_candidates().count(), 0);
+}

@@ -738,15 +738,31 @@ impl Agent {
             .addr()
             .ok_or_else(|| AgentError::UnresolvedHostname(candidate.address().to_string()))?;
         let protocol = Protocol::of(candidate.transport());
-        if let Some(existing) = self
+        // Never aim checks at a group or nowhere: a peer must not turn us into a
+        // multicast or broadcast source. (Port 9 is the RFC 6544 placeholder of active
+        // TCP candidates, which we never send to.)
+        let ip = addr.ip();
+        let broadcast = matches!(ip, std::net::IpAddr::V4(v4) if v4.is_broadcast());
+        if ip.is_unspecified() || ip.is_multicast() || broadcast || addr.port() == 0 {
+            return Err(AgentError::UnsupportedCandidate(
+                "unspecified, multicast or broadcast address",
+            ));
+        }
+        if let Some(ri) = self
             .remotes
-            .iter_mut()
-            .find(|r| r.addr == addr && r.protocol == protocol)
+            .iter()
+            .position(|r| r.addr == addr && r.protocol == protocol)
         {
             // RFC 8445 §7.3.1.3: a signaled candidate replaces the peer-reflexive one
-            // learned for the same address.
-            if existing.candidate.kind() == CandidateKind::PeerReflexive {
-                existing.candidate = candidate;
+            // learned for the same address; its pairs take its priority.
+            if self.remotes[ri].candidate.kind() == CandidateKind::PeerReflexive {
+                self.remotes[ri].candidate = candidate;
+                for i in 0..self.pairs.len() {
+                    if self.pairs[i].remote == ri {
+                        let li = self.pairs[i].local;
+                        self.pairs[i].priority = self.pair_priority(li, ri);
+                    }
+                }
             }
             return Ok(());
         }
