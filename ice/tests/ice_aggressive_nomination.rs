@@ -79,9 +79,12 @@ fn use_candidate_on_first_check_selects_after_triggered_check() {
         .with(Attribute::XorMappedAddress(our_addr))
         .to_bytes(Integrity::Sha1(&Key::short_term(&peer.pwd)), true)
         .unwrap();
-    agent
-        .handle_receive(now, Datagram::udp(our_addr, peer_addr, &answer))
-        .unwrap();
+    assert_eq!(
+        agent
+            .handle_receive(now, Datagram::udp(our_addr, peer_addr, &answer))
+            .unwrap(),
+        Received::Stun
+    );
     let path = agent.selected_path().expect("selected");
     assert_eq!((path.local, path.remote), (our_addr, peer_addr));
     assert_eq!(agent.connection_state(), ConnectionState::Completed);
