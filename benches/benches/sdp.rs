@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::io::Cursor;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_main, Criterion, Throughput};
 
 const CHROMIUM_OFFER: &str = include_str!("../../sdp/tests/data/chromium-offer-av-dc.sdp");
 
@@ -29,10 +29,16 @@ fn sdp(c: &mut Criterion) {
                 .expect("parses")
         })
     });
-    group.bench_function("oxrtc write", |b| b.iter(|| black_box(&ours).to_sdp_string()));
+    group.bench_function("oxrtc write", |b| {
+        b.iter(|| black_box(&ours).to_sdp_string())
+    });
     group.bench_function("rtc-sdp write", |b| b.iter(|| black_box(&theirs).marshal()));
     group.finish();
 }
 
-criterion_group!(benches, sdp);
-criterion_main!(benches);
+mod group {
+    // The macro generates an undocumented `pub fn`.
+    #![allow(missing_docs, unreachable_pub)]
+    criterion::criterion_group!(benches, super::sdp);
+}
+criterion_main!(group::benches);

@@ -121,6 +121,16 @@ pub struct CandidateExtension {
     pub value: Cow<'static, str>,
 }
 
+impl CandidateExtension {
+    /// An extension pair (`CandidateExtension::new("generation", "0")`).
+    pub fn new(name: impl Into<Cow<'static, str>>, value: impl Into<Cow<'static, str>>) -> Self {
+        CandidateExtension {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
 /// An ICE candidate (`a=candidate:` value, or the `candidate` string of a trickled
 /// `RTCIceCandidate`).
 ///
@@ -295,3 +305,71 @@ display_via_write_sdp!(Candidate);
 /// Extension names browsers write (libwebrtc: `generation`, `ufrag`, `network-id`,
 /// `network-cost`).
 const EXTENSION_NAMES: &[&str] = &["generation", "ufrag", "network-id", "network-cost"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mdns_host_candidate() {
+        let c: Candidate = "candidate:2944151271 1 udp 2113937151 1f4712db-ea17-4bcf-a596-105139dfd8bf.local 54321 typ host generation 0 network-cost 999"
+            .parse()
+            .unwrap();
+        assert!(c.address.is_mdns());
+        assert_eq!(c.address.ip(), None);
+        assert_eq!(c.transport, CandidateTransport::Udp);
+        assert_eq!(c.extension("network-cost"), Some("999"));
+    }
+
+    #[test]
+    fn ipv6_relay_with_related_address_and_ufrag() {
+        let text = "a=candidate:3 1 UDP 41885439 2001:db8::10 3478 typ relay raddr 2001:db8::1 rport 50000 generation 0 ufrag EsAw network-id 2";
+        let c: Candidate = text.parse().unwrap();
+        assert_eq!(c.typ, CandidateType::Relay);
+        assert_eq!(c.address, Address::Ip("2001:db8::10".parse().unwrap()));
+        assert_eq!(
+            c.related_address,
+            Some(Address::Ip("2001:db8::1".parse().unwrap()))
+        );
+        assert_eq!(c.related_port, Some(50000));
+        let names: Vec<_> = c.extensions.iter().map(|e| &*e.name).collect();
+        assert_eq!(names, ["generation", "ufrag", "network-id"]);
+        assert_eq!(c.to_string(), text.strip_prefix("a=").unwrap());
+    }
+
+    #[test]
+    fn tcp_passive_and_unknown_type_are_kept() {
+        let c: Candidate = "candidate:7 1 TCP 1518280447 127.0.0.1 9001 typ host tcptype passive"
+            .parse()
+            .unwrap();
+        assert_eq!(c.tcp_type, Some(TcpType::Passive));
+        let odd: Candidate = "candidate:x 1 sctp 5 127.0.0.1 1 typ weird"
+            .parse()
+            .unwrap();
+        assert_eq!(odd.transport, CandidateTransport::Other("sctp".into()));
+        assert_eq!(odd.typ, CandidateType::Other("weird".into()));
+        assert_eq!(
+            odd.to_string(),
+            "candidate:x 1 sctp 5 127.0.0.1 1 typ weird"
+        );
+    }
+
+    #[test]
+    fn bare_value_without_prefix() {
+        let c: Candidate = "1 1 udp 1 127.0.0.1 5000 typ host".parse().unwrap();
+        assert_eq!(c.foundation, "1");
+    }
+
+    #[test]
+    fn rejects_bad_candidates() {
+        for bad in [
+            "candidate:",
+            "candidate:1 1 udp 1 127.0.0.1 5000 typ host raddr 1.2.3.4 raddr 1.2.3.4",
+            "candidate:123456789012345678901234567890123 1 udp 1 127.0.0.1 5000 typ host",
+            "candidate:1 70000 udp 1 127.0.0.1 5000 typ host",
+            "candidate:1 1 udp 1 127.0.0.1 5000 typ host generation",
+        ] {
+            assert!(bad.parse::<Candidate>().is_err(), "{bad}");
+        }
+    }
+}

@@ -337,3 +337,31 @@ impl WriteSdp for Bandwidth {
 }
 
 display_via_write_sdp!(Address, Origin, Connection, Bandwidth);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multicast_connection_forms() {
+        let v4 = Connection::parse("IN IP4 233.252.0.1/127/3").unwrap();
+        assert_eq!((v4.ttl, v4.num_addresses), (Some(127), Some(3)));
+        assert_eq!(v4.to_string(), "IN IP4 233.252.0.1/127/3");
+        let v6 = Connection::parse("IN IP6 ff00::db8:0:101/3").unwrap();
+        assert_eq!((v6.ttl, v6.num_addresses), (None, Some(3)));
+        assert_eq!(v6.to_string(), "IN IP6 ff00::db8:0:101/3");
+        assert!(Connection::parse("IN IP6 ff00::1/3/4").is_err());
+        assert!(Connection::parse("IN IP4 233.252.0.1/300").is_err());
+        let named = Connection::parse("IN IP4 host.example.com").unwrap();
+        assert_eq!(named.address, Address::Fqdn("host.example.com".into()));
+    }
+
+    #[test]
+    fn bandwidth() {
+        let b = Bandwidth::parse("TIAS:128000").unwrap();
+        assert_eq!(b.kind, BandwidthType::Tias);
+        assert_eq!(Bandwidth::parse("X-YZ:5").unwrap().to_string(), "X-YZ:5");
+        assert!(Bandwidth::parse("AS").is_err());
+        assert!(Bandwidth::parse("AS:x").is_err());
+    }
+}

@@ -188,7 +188,7 @@ pub(crate) fn parse(input: &str, limits: &ParseLimits) -> Result<SessionDescript
                     });
                 }
                 let mut m = MediaDescription::parse_m_line(value).map_err(field(line_no, kind))?;
-                m.attributes.reserve(16);
+                m.attributes.reserve(64);
                 media.push(m);
             }
             'o' => set_once(

@@ -271,3 +271,68 @@ pub(crate) fn intern_value(
     }
     intern(s, table)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u64("0", "f"), Ok(0));
+        assert_eq!(parse_u64("18446744073709551615", "f"), Ok(u64::MAX));
+        assert_eq!(
+            parse_u64("18446744073709551616", "f").unwrap_err().problem,
+            Problem::OutOfRange
+        );
+        assert_eq!(
+            parse_u64("+1", "f").unwrap_err().problem,
+            Problem::NotANumber
+        );
+        assert_eq!(parse_u64("", "f").unwrap_err().problem, Problem::Missing);
+        assert_eq!(
+            parse_num::<u8>("256", "f").unwrap_err().problem,
+            Problem::OutOfRange
+        );
+    }
+
+    #[test]
+    fn tokens_collapse_spaces() {
+        let mut t = Tokens::new("  a  b c ");
+        assert_eq!(t.next_token(), Some("a"));
+        assert_eq!(t.rest(), "b c ");
+        assert_eq!(t.next_token(), Some("b"));
+        assert_eq!(t.next_token(), Some("c"));
+        assert_eq!(t.next_token(), None);
+    }
+
+    #[test]
+    fn line_scanner() {
+        assert_eq!(scan_line(b"a=0123456789abcdef\r\nnext"), (19, false));
+        assert_eq!(scan_line(b"no newline at all, long enough"), (30, false));
+        assert_eq!(scan_line(b"a=01234567\r89\nx"), (13, true));
+        assert_eq!(scan_line(b"a=0123456789\0\n"), (13, true));
+        assert_eq!(scan_line(b"last line\r"), (10, false));
+        assert_eq!(scan_line(b""), (0, false));
+    }
+
+    #[test]
+    fn interning() {
+        assert!(matches!(
+            intern_value("96", &[]),
+            std::borrow::Cow::Borrowed("96")
+        ));
+        assert!(matches!(
+            intern_value("096", &[]),
+            std::borrow::Cow::Owned(_)
+        ));
+        assert!(matches!(
+            intern("nack", &["nack"]),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(SMALL_NUMBERS.len(), 256);
+        assert!(SMALL_NUMBERS
+            .iter()
+            .enumerate()
+            .all(|(i, s)| *s == i.to_string()));
+    }
+}

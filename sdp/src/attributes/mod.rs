@@ -348,3 +348,104 @@ fn token<'a>(v: &'a str, field: &'static str) -> Result<&'a str, FieldError> {
         Ok(v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(text: &str) -> Attribute {
+        let a = Attribute::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(a.to_string(), text, "written form");
+        a
+    }
+
+    #[test]
+    fn typed_attributes_write_back_verbatim() {
+        for text in [
+            "rtpmap:111 opus/48000/2",
+            "rtpmap:9 G722/8000/1",
+            "fmtp:101 0-15",
+            "fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f",
+            "fmtp:webrtc-datachannel max-message-size=100000",
+            "rtcp-fb:* nack",
+            "rtcp-fb:96 ccm fir",
+            "rtcp-fb:96 x-custom a b",
+            "extmap:2/recvonly urn:ietf:params:rtp-hdrext:csrc-audio-level",
+            "extmap:9 urn:example:ext attr1 attr2",
+            "group:LS a1 v1",
+            "group:BUNDLE",
+            "msid:- f83006c5-a0ff-4e0a-9ed9-d3e6747be7d9",
+            "msid-semantic:WMS *",
+            "ssrc:1399694169 foo:bar",
+            "ssrc:1399694169 baz",
+            "ssrc-group:SIM 1 2 3",
+            "rid:1 send pt=96,97;max-width=1280;max-height=720",
+            "rid:f recv max-fps=30",
+            "simulcast:send 1;~2,3 recv 4",
+            "ice-options:trickle ice2",
+            "ice-pacing:50",
+            "ice-lite",
+            "tls-id:91bbf309c0990a6bec11e38ba2933cee",
+            "setup:holdconn",
+            "sctp-port:5000",
+            "max-message-size:262144",
+            "sctpmap:5000 webrtc-datachannel 1024",
+            "rtcp:9 IN IP4 0.0.0.0",
+            "rtcp:53020",
+            "rtcp-mux-only",
+            "bundle-only",
+            "identity:ZXhhbXBsZSBhc3NlcnRpb24= a=b",
+            "end-of-candidates",
+            "inactive",
+            "x-unknown:value with: colons",
+            "x-flag",
+            "x-empty:",
+        ] {
+            round_trip(text);
+        }
+    }
+
+    #[test]
+    fn typed_fields() {
+        let Attribute::Rid(rid) = round_trip("rid:1 send pt=96,97;max-width=1280") else {
+            panic!("rid");
+        };
+        assert_eq!(rid.payload_types, [96, 97]);
+        assert_eq!(rid.params[0].name, "max-width");
+        let Attribute::Simulcast(sim) = round_trip("simulcast:recv a,~b;c send d") else {
+            panic!("simulcast");
+        };
+        let recv = sim.recv().unwrap();
+        assert_eq!(recv.streams.len(), 2);
+        assert!(recv.streams[0][1].paused);
+        assert_eq!(sim.send().unwrap().streams[0][0].id, "d");
+        let Attribute::Fmtp(fmtp) = round_trip("fmtp:97 apt=96") else {
+            panic!("fmtp");
+        };
+        assert_eq!(fmtp.apt(), Some(96));
+        let Attribute::Unknown { name, value } = round_trip("x-unknown:a:b") else {
+            panic!("unknown");
+        };
+        assert_eq!(
+            (name.as_str(), value.as_deref()),
+            ("x-unknown", Some("a:b"))
+        );
+    }
+
+    #[test]
+    fn fingerprint_case_is_normalized() {
+        let a = Attribute::parse("fingerprint:SHA-256 ab:CD:0f").unwrap();
+        let Attribute::Fingerprint(fp) = &a else {
+            panic!("fingerprint");
+        };
+        assert_eq!(fp.algorithm, HashAlgorithm::Sha256);
+        assert_eq!(fp.bytes, [0xab, 0xcd, 0x0f]);
+        assert_eq!(a.to_string(), "fingerprint:sha-256 AB:CD:0F");
+    }
+
+    #[test]
+    fn chromium_msid_semantic_space_is_accepted() {
+        let a = Attribute::parse("msid-semantic: WMS stream").unwrap();
+        assert_eq!(a.to_string(), "msid-semantic:WMS stream");
+    }
+}
