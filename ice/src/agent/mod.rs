@@ -17,7 +17,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
 use crate::candidate::{compute_priority, Candidate, CandidateKind, TcpType, Transport};
-use crate::stun::Key;
+use crate::stun::{Key, MessageRef};
 pub use pair::CandidatePairState;
 use pair::{Pair, PairState};
 
@@ -870,12 +870,13 @@ impl Agent {
         if self.state == ConnectionState::Closed {
             return Err(AgentError::Closed);
         }
-        match wire::decode(datagram.data)? {
-            wire::Incoming::Request(req) => self.handle_request(now, datagram, req),
+        let (incoming, msg) = wire::decode(datagram.data)?;
+        match incoming {
+            wire::Incoming::Request(req) => self.handle_request(now, datagram, &msg, req),
             wire::Incoming::Success { id, mapped } => {
-                self.handle_success(now, datagram, id, mapped)
+                self.handle_success(now, datagram, &msg, id, mapped)
             }
-            wire::Incoming::Failure { id, code } => self.handle_failure(now, datagram, id, code),
+            wire::Incoming::Failure { id, code } => self.handle_failure(now, &msg, id, code),
             wire::Incoming::Indication => Ok(Received::Stun),
             wire::Incoming::Other => Ok(Received::OtherStun),
         }
@@ -957,6 +958,7 @@ impl Agent {
         &mut self,
         now: Instant,
         d: Datagram<'_>,
+        msg: &MessageRef<'_>,
         req: wire::Request,
     ) -> Result<Received, AgentError> {
         // RFC 8445 §7.3: USERNAME is "<our ufrag>:<their ufrag>", integrity by our pwd.
@@ -971,14 +973,14 @@ impl Agent {
             // A check of the session before our restart (the peer has not switched
             // yet): answer it so its consent on the old pair holds, change nothing.
             let key = p.key.clone();
-            wire::verify(d.data, &key)?;
+            wire::verify(msg, &key)?;
             let resp = wire::success(req.id, d.remote, &key);
             self.queue_transmit(d.protocol, d.local, d.remote, resp);
             return Ok(Received::Stun);
         } else {
             return Err(AgentError::Unauthenticated);
         };
-        wire::verify(d.data, &key)?;
+        wire::verify(msg, &key)?;
         self.last_now = Some(now);
         let priority = req.priority.ok_or(AgentError::BadRequest("no PRIORITY"))?;
         if req.controlling.is_none() && req.controlled.is_none() {
@@ -1121,6 +1123,7 @@ impl Agent {
         &mut self,
         now: Instant,
         d: Datagram<'_>,
+        msg: &MessageRef<'_>,
         id: [u8; 12],
         mapped: Option<SocketAddr>,
     ) -> Result<Received, AgentError> {
@@ -1131,7 +1134,7 @@ impl Agent {
             .remote_key
             .as_ref()
             .ok_or(AgentError::Unauthenticated)?;
-        wire::verify(d.data, key)?;
+        wire::verify(msg, key)?;
         self.last_now = Some(now);
         let mapped = mapped.ok_or(AgentError::BadRequest("no XOR-MAPPED-ADDRESS"))?;
         let tx = self.transactions.swap_remove(ti);
@@ -1237,7 +1240,7 @@ impl Agent {
     fn handle_failure(
         &mut self,
         now: Instant,
-        d: Datagram<'_>,
+        msg: &MessageRef<'_>,
         id: [u8; 12],
         code: u16,
     ) -> Result<Received, AgentError> {
@@ -1248,7 +1251,7 @@ impl Agent {
             .remote_key
             .as_ref()
             .ok_or(AgentError::Unauthenticated)?;
-        wire::verify(d.data, key)?;
+        wire::verify(msg, key)?;
         self.last_now = Some(now);
         let tx = self.transactions.swap_remove(ti);
         let pi = tx.pair;

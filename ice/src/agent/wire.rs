@@ -34,14 +34,15 @@ pub(super) enum Incoming {
     Other,
 }
 
-/// Decodes `data` (FINGERPRINT, when present, is verified by the codec).
-pub(super) fn decode(data: &[u8]) -> Result<Incoming, AgentError> {
+/// Decodes `data` (FINGERPRINT, when present, is verified by the codec); the decoded
+/// view is returned too, for [`verify`] once the key is known.
+pub(super) fn decode(data: &[u8]) -> Result<(Incoming, MessageRef<'_>), AgentError> {
     let m = MessageRef::decode(data)?;
     if m.method() != Method::BINDING {
-        return Ok(Incoming::Other);
+        return Ok((Incoming::Other, m));
     }
     let id = m.transaction_id().0;
-    Ok(match m.class() {
+    let incoming = match m.class() {
         Class::Request => {
             // RFC 8445 §7.3: an ICE check carries USERNAME and MESSAGE-INTEGRITY.
             let username = m.username().ok_or(AgentError::Unauthenticated)?;
@@ -66,12 +67,12 @@ pub(super) fn decode(data: &[u8]) -> Result<Incoming, AgentError> {
             code: m.error_code().map_or(0, |e| e.code),
         },
         Class::Indication => Incoming::Indication,
-    })
+    };
+    Ok((incoming, m))
 }
 
-/// Checks MESSAGE-INTEGRITY of `data` with a short-term key.
-pub(super) fn verify(data: &[u8], key: &Key) -> Result<(), AgentError> {
-    let m = MessageRef::decode(data)?;
+/// Checks MESSAGE-INTEGRITY of a decoded message with a short-term key.
+pub(super) fn verify(m: &MessageRef<'_>, key: &Key) -> Result<(), AgentError> {
     m.check_integrity_sha1(key)
         .map_err(|_| AgentError::Unauthenticated)
 }
