@@ -160,15 +160,57 @@ fn main() {
     }
 }
 
-async fn bind_relay(ip: IpAddr, even_port: bool) -> Option<UdpSocket> {
-    for _ in 0..16 {
+/// Binds a relay socket on `ip` (even port when asked) and, for EVEN-PORT's R bit, the
+/// next port as the reserved one.
+async fn bind_relay(
+    ip: IpAddr,
+    even_port: bool,
+    reserve_next: bool,
+) -> Option<(UdpSocket, Option<UdpSocket>)> {
+    for _ in 0..32 {
         let s = UdpSocket::bind(SocketAddr::new(ip, 0)).await.ok()?;
         let port = s.local_addr().ok()?.port();
-        if !even_port || port % 2 == 0 {
-            return Some(s);
+        if even_port && port % 2 == 1 {
+            continue;
+        }
+        if !reserve_next {
+            return Some((s, None));
+        }
+        let Some(next) = port.checked_add(1) else {
+            continue;
+        };
+        if let Ok(n) = UdpSocket::bind(SocketAddr::new(ip, next)).await {
+            return Some((s, Some(n)));
         }
     }
     None
+}
+
+/// Starts the reader of a relay socket and registers it.
+fn spawn_relay(
+    sock: UdpSocket,
+    tx: &mpsc::Sender<Input>,
+    relays: &mut HashMap<SocketAddr, (Arc<UdpSocket>, tokio::task::AbortHandle)>,
+) -> Option<SocketAddr> {
+    let addr = sock.local_addr().ok()?;
+    let sock = Arc::new(sock);
+    let reader = sock.clone();
+    let tx = tx.clone();
+    let task = tokio::spawn(async move {
+        let mut buf = vec![0u8; 65_536];
+        while let Ok((n, peer)) = reader.recv_from(&mut buf).await {
+            let input = Input::Peer {
+                relay: addr,
+                peer,
+                data: buf[..n].to_vec(),
+            };
+            if tx.send(input).await.is_err() {
+                break;
+            }
+        }
+    });
+    relays.insert(addr, (sock, task.abort_handle()));
+    Some(addr)
 }
 
 async fn tcp_connection(
@@ -326,27 +368,20 @@ async fn run(args: Args) -> std::io::Result<()> {
                 progress = true;
                 match ev {
                     ServerEvent::OpenRelay(req) => {
-                        let sock = bind_relay(req.ip, req.even_port).await.map(Arc::new);
-                        let addr = sock.as_ref().and_then(|s| s.local_addr().ok());
-                        if let (Some(sock), Some(addr)) = (sock, addr) {
-                            let reader = sock.clone();
-                            let tx = tx.clone();
-                            let task = tokio::spawn(async move {
-                                let mut buf = vec![0u8; 65_536];
-                                while let Ok((n, peer)) = reader.recv_from(&mut buf).await {
-                                    let input = Input::Peer {
-                                        relay: addr,
-                                        peer,
-                                        data: buf[..n].to_vec(),
-                                    };
-                                    if tx.send(input).await.is_err() {
-                                        break;
-                                    }
-                                }
-                            });
-                            relays.insert(addr, (sock, task.abort_handle()));
-                        }
-                        server.relay_opened(Instant::now(), req.token, addr);
+                        let (relay, reserved) =
+                            match bind_relay(req.ip, req.even_port, req.reserve_next).await {
+                                Some((s, next)) => (
+                                    spawn_relay(s, &tx, &mut relays),
+                                    next.and_then(|n| spawn_relay(n, &tx, &mut relays)),
+                                ),
+                                None => (None, None),
+                            };
+                        server.relay_opened_with_reservation(
+                            Instant::now(),
+                            req.token,
+                            relay,
+                            reserved,
+                        );
                     }
                     ServerEvent::CloseRelay { relay } => {
                         if let Some((_, task)) = relays.remove(&relay) {

@@ -30,7 +30,12 @@ fn drain(server: &mut Server, client: &mut Client, now: Instant) {
         }
         while let Some(ev) = server.poll_event() {
             if let ServerEvent::OpenRelay(r) = ev {
-                server.relay_opened(now, r.token, Some(SocketAddr::new(r.ip, 50000)));
+                server.relay_opened_with_reservation(
+                    now,
+                    r.token,
+                    Some(SocketAddr::new(r.ip, 50000)),
+                    r.reserve_next.then(|| SocketAddr::new(r.ip, 50001)),
+                );
             }
         }
         while let Some(t) = server.poll_transmit() {
@@ -71,10 +76,11 @@ fuzz_target!(|data: &[u8]| {
             4 => server.handle_peer(t, SocketAddr::new(five(0).server.ip(), 50000), peer, body),
             5 => server.handle_timeout(t),
             6 => server.client_closed(five(sel >> 3)),
-            _ => server.relay_opened(
+            _ => server.relay_opened_with_reservation(
                 t,
                 u64::from(sel >> 3),
                 Some(SocketAddr::new(five(0).server.ip(), 50001)),
+                Some(SocketAddr::new(five(0).server.ip(), 50003)),
             ),
         }
         while server.poll_transmit().is_some() {}

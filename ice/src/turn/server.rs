@@ -212,6 +212,9 @@ pub struct RelayRequest {
     pub ip: IpAddr,
     /// EVEN-PORT was requested: the port must be even.
     pub even_port: bool,
+    /// EVEN-PORT's R bit: also bind the next port (odd, `port + 1`) and report it as
+    /// reserved, for a later Allocate with the RESERVATION-TOKEN (RFC 8656 §7.2).
+    pub reserve_next: bool,
 }
 
 /// What the server asks of its driver.
@@ -303,7 +306,11 @@ struct PendingAllocation {
     username: String,
     key: Key,
     lifetime: Duration,
+    reserve_next: bool,
 }
+
+/// RFC 8656 §7.2: a reserved relay address is kept about 30 s for the RESERVATION-TOKEN.
+const RESERVATION_LIFETIME: Duration = Duration::from_secs(30);
 
 /// The TURN server core. See the module docs for how a driver runs it.
 #[derive(Debug)]
@@ -316,6 +323,7 @@ pub struct Server {
     allocations: HashMap<FiveTuple, Allocation>,
     by_relay: HashMap<SocketAddr, FiveTuple>,
     pending: HashMap<u64, PendingAllocation>,
+    reservations: HashMap<[u8; 8], (SocketAddr, Instant)>,
     per_user: HashMap<String, usize>,
     next_token: u64,
     transmits: VecDeque<ServerTransmit>,
@@ -380,6 +388,7 @@ impl Server {
             allocations: HashMap::new(),
             by_relay: HashMap::new(),
             pending: HashMap::new(),
+            reservations: HashMap::new(),
             per_user: HashMap::new(),
             next_token: 1,
             transmits: VecDeque::new(),
@@ -613,16 +622,18 @@ impl Server {
             r.unknown = vec![AttributeType::DONT_FRAGMENT];
             return Err(r);
         }
-        let even_port = matches!(
-            req.attribute(AttributeType::EVEN_PORT),
-            Some(Ok(Attribute::EvenPort(_)))
-        );
-        if req.get(AttributeType::RESERVATION_TOKEN).is_some() {
-            if even_port {
-                return Err(Reject::signed(ErrorCode::BAD_REQUEST, &key));
-            }
-            // Reservations are not kept, so no token can match.
-            return Err(Reject::signed(ErrorCode::INSUFFICIENT_CAPACITY, &key));
+        let even_port = match req.attribute(AttributeType::EVEN_PORT) {
+            Some(Ok(Attribute::EvenPort(r))) => Some(r),
+            Some(_) => return Err(Reject::signed(ErrorCode::BAD_REQUEST, &key)),
+            None => None,
+        };
+        let token = match req.attribute(AttributeType::RESERVATION_TOKEN) {
+            Some(Ok(Attribute::ReservationToken(t))) => Some(*t),
+            Some(_) => return Err(Reject::signed(ErrorCode::BAD_REQUEST, &key)),
+            None => None,
+        };
+        if token.is_some() && even_port.is_some() {
+            return Err(Reject::signed(ErrorCode::BAD_REQUEST, &key));
         }
         if let Some(Ok(Attribute::RequestedAddressFamily(f))) =
             req.attribute(AttributeType::REQUESTED_ADDRESS_FAMILY)
@@ -651,30 +662,73 @@ impl Server {
         if self.allocations.len() + self.pending.len() >= self.config.max_allocations {
             return Err(Reject::signed(ErrorCode::INSUFFICIENT_CAPACITY, &key));
         }
+        let pending = PendingAllocation {
+            five,
+            tid: req.transaction_id(),
+            username,
+            key,
+            lifetime: self.lifetime_for(req),
+            reserve_next: even_port == Some(true),
+        };
+        if let Some(t) = token {
+            // RFC 8656 §7.2: the relayed address reserved by an earlier EVEN-PORT R=1.
+            match self.reservations.remove(&t) {
+                Some((relay, expires)) if expires > now => {
+                    self.create_allocation(now, pending, relay, None);
+                    return Ok(());
+                }
+                Some((relay, _)) => self.events.push_back(ServerEvent::CloseRelay { relay }),
+                None => {}
+            }
+            return Err(Reject::signed(
+                ErrorCode::INSUFFICIENT_CAPACITY,
+                &pending.key,
+            ));
+        }
         let token = self.next_token;
         self.next_token += 1;
-        self.pending.insert(
-            token,
-            PendingAllocation {
-                five,
-                tid: req.transaction_id(),
-                username,
-                key,
-                lifetime: self.lifetime_for(req),
-            },
-        );
+        self.pending.insert(token, pending);
         self.events.push_back(ServerEvent::OpenRelay(RelayRequest {
             token,
             ip: self.config.relay_ip,
-            even_port,
+            even_port: even_port.is_some(),
+            reserve_next: even_port == Some(true),
         }));
         Ok(())
     }
 
     /// Reports the relay socket opened for [`ServerEvent::OpenRelay`] `token` (`None` if
-    /// it could not be opened); the Allocate is answered now.
+    /// it could not be opened); the Allocate is answered now. When the request had
+    /// [`RelayRequest::reserve_next`], use
+    /// [`relay_opened_with_reservation`](Self::relay_opened_with_reservation) instead (here
+    /// such an Allocate is refused with 508).
     pub fn relay_opened(&mut self, now: Instant, token: u64, relay: Option<SocketAddr>) {
-        let Some(p) = self.pending.remove(&token) else {
+        self.relay_opened_with_reservation(now, token, relay, None);
+    }
+
+    /// [`relay_opened`](Self::relay_opened) with the reserved next port for a request with
+    /// [`RelayRequest::reserve_next`] (EVEN-PORT with the R bit): the success response
+    /// carries a RESERVATION-TOKEN that a later Allocate can use to take `reserved`.
+    pub fn relay_opened_with_reservation(
+        &mut self,
+        now: Instant,
+        token: u64,
+        relay: Option<SocketAddr>,
+        reserved: Option<SocketAddr>,
+    ) {
+        let p = self.pending.remove(&token);
+        let fresh = |s: &Self, a: &SocketAddr| {
+            !s.by_relay.contains_key(a) && !s.reservations.values().any(|(r, _)| r == a)
+        };
+        let reserved = match reserved {
+            Some(r) if p.as_ref().is_some_and(|p| p.reserve_next) && fresh(self, &r) => Some(r),
+            Some(r) => {
+                self.events.push_back(ServerEvent::CloseRelay { relay: r });
+                None
+            }
+            None => None,
+        };
+        let Some(p) = p else {
             // Unknown token: the caller opened a socket we no longer need.
             if let Some(relay) = relay {
                 self.events.push_back(ServerEvent::CloseRelay { relay });
@@ -682,9 +736,9 @@ impl Server {
             return;
         };
         let relay = match relay {
-            Some(r) if !self.by_relay.contains_key(&r) => r,
+            Some(r) if fresh(self, &r) && (reserved.is_some() || !p.reserve_next) => r,
             other => {
-                if let Some(relay) = other {
+                for relay in other.into_iter().chain(reserved) {
                     self.events.push_back(ServerEvent::CloseRelay { relay });
                 }
                 let mut m = Message::new(Class::Error, Method::ALLOCATE, p.tid);
@@ -693,10 +747,29 @@ impl Server {
                 return;
             }
         };
+        let token = reserved.map(|r| {
+            let mut t = [0u8; 8];
+            self.rng.fill_bytes(&mut t);
+            self.reservations.insert(t, (r, now + RESERVATION_LIFETIME));
+            t
+        });
+        self.create_allocation(now, p, relay, token);
+    }
+
+    fn create_allocation(
+        &mut self,
+        now: Instant,
+        p: PendingAllocation,
+        relay: SocketAddr,
+        reservation: Option<[u8; 8]>,
+    ) {
         let mut m = Message::new(Class::Success, Method::ALLOCATE, p.tid);
         m.add(Attribute::XorRelayedAddress(relay))
             .add(Attribute::Lifetime(p.lifetime.as_secs() as u32))
             .add(Attribute::XorMappedAddress(p.five.client));
+        if let Some(t) = &reservation {
+            m.add(Attribute::ReservationToken(t));
+        }
         let response = self.respond(p.five, &mut m, Some(&p.key));
         *self.per_user.entry(p.username.clone()).or_insert(0) += 1;
         self.by_relay.insert(relay, p.five);
@@ -965,8 +1038,16 @@ impl Server {
         }
     }
 
-    /// Expires allocations, permissions and channel bindings.
+    /// Expires allocations, permissions, channel bindings and reservations.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let events = &mut self.events;
+        self.reservations.retain(|_, (relay, t)| {
+            let keep = *t > now;
+            if !keep {
+                events.push_back(ServerEvent::CloseRelay { relay: *relay });
+            }
+            keep
+        });
         let expired: Vec<FiveTuple> = self
             .allocations
             .iter()
@@ -1002,6 +1083,7 @@ impl Server {
                     .chain(a.permissions.values().copied())
                     .chain(a.channels.values().map(|(_, t)| *t))
             })
+            .chain(self.reservations.values().map(|(_, t)| *t))
             .min()
     }
 

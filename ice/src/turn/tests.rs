@@ -127,9 +127,15 @@ impl Net {
                         if r.even_port && port % 2 == 1 {
                             port += 1;
                         }
-                        self.next_port = port + 1;
+                        self.next_port = port + 1 + u16::from(r.reserve_next);
                         let relay = SocketAddr::new(r.ip, port);
-                        self.server.relay_opened(now, r.token, Some(relay));
+                        let reserved = r.reserve_next.then(|| SocketAddr::new(r.ip, port + 1));
+                        self.server.relay_opened_with_reservation(
+                            now,
+                            r.token,
+                            Some(relay),
+                            reserved,
+                        );
                     }
                     ServerEvent::CloseRelay { relay } => self.closed_relays.push(relay),
                     _ => {}
@@ -662,4 +668,128 @@ fn server_survives_random_datagrams() {
         while s.poll_transmit().is_some() {}
     }
     assert_eq!(s.allocation_count(), 0);
+}
+
+/// Sends `m` signed with alice's key (after fetching a nonce) and returns the answer.
+fn signed_exchange(
+    s: &mut Server,
+    now: Instant,
+    five: FiveTuple,
+    build: impl Fn(u8) -> Message,
+) -> Vec<u8> {
+    let probe = build(100).to_bytes(Integrity::None, true).unwrap();
+    s.handle_client(now, five, &probe).unwrap();
+    let t = s.poll_transmit().unwrap();
+    let nonce = MessageRef::decode(&t.contents)
+        .unwrap()
+        .nonce()
+        .unwrap()
+        .to_owned();
+    let key = crate::stun::Key::long_term("alice", "oxrtc.test", "alice-pass");
+    let req = build(101)
+        .with(crate::stun::Attribute::Username("alice"))
+        .with(crate::stun::Attribute::Realm("oxrtc.test"))
+        .with(crate::stun::Attribute::Nonce(&nonce))
+        .to_bytes(Integrity::Sha1(&key), true)
+        .unwrap();
+    s.handle_client(now, five, &req).unwrap();
+    if let Some(ServerEvent::OpenRelay(r)) = s.poll_event() {
+        assert!(r.even_port && r.reserve_next);
+        let relay = SocketAddr::new(r.ip, 50000);
+        s.relay_opened_with_reservation(
+            now,
+            r.token,
+            Some(relay),
+            Some(SocketAddr::new(r.ip, 50001)),
+        );
+        assert!(matches!(
+            s.poll_event(),
+            Some(ServerEvent::AllocationCreated { .. })
+        ));
+    }
+    let t = s.poll_transmit().unwrap();
+    MessageRef::decode(&t.contents)
+        .unwrap()
+        .check_integrity(&key)
+        .unwrap();
+    t.contents
+}
+
+#[test]
+fn even_port_reservation_and_token() {
+    use crate::stun::Attribute as A;
+    let mut s = Server::new(server_config());
+    let now = Instant::now();
+    let five = |i| FiveTuple {
+        client: client_addr(i),
+        server: server_addr(),
+        protocol: TransportProtocol::Udp,
+    };
+    let first = signed_exchange(&mut s, now, five(0), |t| {
+        request(Method::ALLOCATE, t)
+            .with(A::RequestedTransport(17))
+            .with(A::EvenPort(true))
+    });
+    let first = MessageRef::decode(&first).unwrap();
+    assert_eq!(
+        first.xor_relayed_address(),
+        Some("203.0.113.1:50000".parse().unwrap())
+    );
+    let token = match first.attribute(crate::stun::AttributeType::RESERVATION_TOKEN) {
+        Some(Ok(A::ReservationToken(t))) => *t,
+        other => panic!("{other:?}"),
+    };
+    // A second client takes the reserved (odd) port with the token, no new socket.
+    let second = signed_exchange(&mut s, now, five(1), |t| {
+        request(Method::ALLOCATE, t)
+            .with(A::RequestedTransport(17))
+            .with(A::ReservationToken(&token))
+    });
+    let second = MessageRef::decode(&second).unwrap();
+    assert_eq!(second.class(), Class::Success);
+    assert_eq!(
+        second.xor_relayed_address(),
+        Some("203.0.113.1:50001".parse().unwrap())
+    );
+    assert_eq!(s.allocation_count(), 2);
+    // An unknown token gets 508 Insufficient Capacity.
+    let mut s2 = Server::new(server_config());
+    let bogus = signed_exchange(&mut s2, now, five(0), |t| {
+        request(Method::ALLOCATE, t)
+            .with(A::RequestedTransport(17))
+            .with(A::ReservationToken(&token))
+    });
+    assert_eq!(
+        MessageRef::decode(&bogus)
+            .unwrap()
+            .error_code()
+            .map(|e| e.code),
+        Some(508)
+    );
+}
+
+#[test]
+fn unused_reservation_expires() {
+    use crate::stun::Attribute as A;
+    let mut s = Server::new(server_config());
+    let now = Instant::now();
+    let five = FiveTuple {
+        client: client_addr(0),
+        server: server_addr(),
+        protocol: TransportProtocol::Udp,
+    };
+    signed_exchange(&mut s, now, five, |t| {
+        request(Method::ALLOCATE, t)
+            .with(A::RequestedTransport(17))
+            .with(A::EvenPort(true))
+    });
+    let due = s.poll_timeout().unwrap();
+    assert_eq!(due, now + Duration::from_secs(30));
+    s.handle_timeout(due);
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::CloseRelay {
+            relay: "203.0.113.1:50001".parse().unwrap()
+        })
+    );
 }
