@@ -1,17 +1,23 @@
 //! The per-packet transforms: AES-CM + HMAC-SHA1 (RFC 3711 §4) and AES-GCM (RFC 7714).
 //!
+//! AES counter mode is `aes` + `ctr`, GCM is `ring`, HMAC-SHA1 is RustCrypto `hmac` + `sha1`
+//! (SHA-NI when the CPU has it; ring's SHA-1 has no such path).
+//!
 //! Everything derivable from the master key is computed once when a context is built (AES
 //! key schedules, HMAC inner/outer states, GCM keys), so a packet costs only its cipher work.
 //! These functions see one packet laid out in a buffer and never allocate.
 
 use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
-use ring::{aead, hmac};
+use hmac::Mac;
+use ring::aead;
 
 use crate::kdf::{derive, Label};
 use crate::{Error, ProtectionProfile};
 
 /// Length of a GCM tag (RFC 7714 §12: 16 octets for both AEAD profiles).
 pub(crate) const GCM_TAG_LEN: usize = 16;
+type HmacSha1 = hmac::Hmac<sha1::Sha1>;
+
 /// Length of a HMAC-SHA1 session authentication key (RFC 3711 §4.2.1 / §8.2: 160 bits).
 const AUTH_KEY_LEN: usize = 20;
 
@@ -24,7 +30,7 @@ pub(crate) enum Transform {
     AesCm {
         aes: aes::Aes128,
         salt: [u8; 14],
-        auth: hmac::Key,
+        auth: HmacSha1,
         tag_len: usize,
     },
     /// AES-GCM, RFC 7714.
@@ -87,7 +93,8 @@ impl Transform {
                 Self::AesCm {
                     aes: aes::Aes128::new(&session_key.into()),
                     salt: session_salt,
-                    auth: hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &session_auth),
+                    // Invariant: HMAC takes keys of any length.
+                    auth: <HmacSha1 as Mac>::new_from_slice(&session_auth).expect("HMAC key"),
                     tag_len,
                 }
             }
@@ -150,7 +157,7 @@ impl Transform {
                 let end = len + mki.len();
                 buf[len..end].copy_from_slice(mki);
                 let tag = hmac_sha1(auth, &buf[..len], Some((index >> 16) as u32));
-                buf[end..end + tag_len].copy_from_slice(&tag.as_ref()[..*tag_len]);
+                buf[end..end + tag_len].copy_from_slice(&tag[..*tag_len]);
                 end + tag_len
             }
             Self::Gcm { key, salt } => {
@@ -194,10 +201,9 @@ impl Transform {
                 tag_len,
             } => {
                 let len = buf.len() - mki_len - tag_len;
-                let tag = hmac_sha1(auth, &buf[..len], Some((index >> 16) as u32));
-                if !constant_time_eq(&tag.as_ref()[..*tag_len], &buf[len + mki_len..]) {
-                    return Err(Error::AuthenticationFailed);
-                }
+                mac(auth, &buf[..len], Some((index >> 16) as u32))
+                    .verify_truncated_left(&buf[len + mki_len..])
+                    .map_err(|_| Error::AuthenticationFailed)?;
                 aes_cm_apply(aes, salt, ssrc, index, &mut buf[header_len..len]);
                 Ok(len)
             }
@@ -249,7 +255,7 @@ impl Transform {
                 let end = len + 4 + mki.len();
                 buf[len + 4..end].copy_from_slice(mki);
                 let tag = hmac_sha1(auth, &buf[..len + 4], None);
-                buf[end..end + tag_len].copy_from_slice(&tag.as_ref()[..*tag_len]);
+                buf[end..end + tag_len].copy_from_slice(&tag[..*tag_len]);
                 end + tag_len
             }
             Self::Gcm { key, salt } => {
@@ -321,11 +327,10 @@ impl Transform {
                 tag_len,
             } => {
                 let auth_end = word_at + 4;
-                let tag = hmac_sha1(auth, &buf[..auth_end], None);
                 let tag_at = buf.len() - tag_len;
-                if !constant_time_eq(&tag.as_ref()[..*tag_len], &buf[tag_at..]) {
-                    return Err(Error::AuthenticationFailed);
-                }
+                mac(auth, &buf[..auth_end], None)
+                    .verify_truncated_left(&buf[tag_at..])
+                    .map_err(|_| Error::AuthenticationFailed)?;
                 if encrypted {
                     aes_cm_apply(aes, salt, ssrc, u64::from(index), &mut buf[H..word_at]);
                 }
@@ -397,14 +402,20 @@ fn aes_cm_apply(aes: &aes::Aes128, salt: &[u8; 14], ssrc: u32, index: u64, data:
     ctr.apply_keystream(data);
 }
 
-/// HMAC-SHA1 of `data` followed by the ROC when given (RFC 3711 §4.2).
-fn hmac_sha1(key: &hmac::Key, data: &[u8], roc: Option<u32>) -> hmac::Tag {
-    let mut ctx = hmac::Context::with_key(key);
-    ctx.update(data);
+/// The HMAC-SHA1 state after `data` followed by the ROC when given (RFC 3711 §4.2); the key's
+/// inner and outer states were computed once, a packet only clones them.
+fn mac(key: &HmacSha1, data: &[u8], roc: Option<u32>) -> HmacSha1 {
+    let mut mac = key.clone();
+    mac.update(data);
     if let Some(roc) = roc {
-        ctx.update(&roc.to_be_bytes());
+        mac.update(&roc.to_be_bytes());
     }
-    ctx.sign()
+    mac
+}
+
+/// The full 20-byte HMAC-SHA1 tag of `data` (and the ROC).
+fn hmac_sha1(key: &HmacSha1, data: &[u8], roc: Option<u32>) -> [u8; 20] {
+    mac(key, data, roc).finalize().into_bytes().into()
 }
 
 /// RFC 7714 §8.1: `IV = (0x0000 || SSRC || ROC || SEQ) XOR salt`, where ROC || SEQ is the
@@ -430,11 +441,6 @@ fn gcm_rtcp_nonce(salt: &[u8; 12], ssrc: u32, index: u32) -> aead::Nonce {
         *b ^= s;
     }
     aead::Nonce::assume_unique_for_key(iv)
-}
-
-/// Compares two tags in time independent of where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -472,12 +478,5 @@ mod tests {
         assert_eq!(rtp.as_ref()[..], hex("51753c6580c2726f20718414")[..]);
         let rtcp = gcm_rtcp_nonce(&salt, 0x4d61_7273, 0x5d4);
         assert_eq!(rtcp.as_ref()[..], hex("517524055203726f207170bb")[..]);
-    }
-
-    #[test]
-    fn constant_time_eq_compares() {
-        assert!(constant_time_eq(b"abcd", b"abcd"));
-        assert!(!constant_time_eq(b"abcd", b"abce"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
     }
 }

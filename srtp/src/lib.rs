@@ -13,8 +13,8 @@
 //! ([`Config`]); the number of SSRCs it tracks is bounded.
 //!
 //! Packets are transformed in place in the caller's buffer; nothing is allocated per
-//! packet. The cipher work is `ring` (AES-GCM, HMAC-SHA1) and `aes` + `ctr` (AES counter
-//! mode). A packet that fails (wrong tag, truncated, replayed, too many SSRCs, ...) gets a
+//! packet. The cipher work is `ring` (AES-GCM), `aes` + `ctr` (AES counter mode) and
+//! RustCrypto `hmac` + `sha1` (HMAC-SHA1, with the CPU's SHA instructions when present). A packet that fails (wrong tag, truncated, replayed, too many SSRCs, ...) gets a
 //! distinct [`Error`] and leaves the context as it was.
 //!
 //! ```
