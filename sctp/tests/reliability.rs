@@ -211,3 +211,48 @@ fn partial_reliability_by_retransmits_and_lifetime() {
         }
     }
 }
+
+/// RACK-style loss detection: a lost packet followed by a single later packet (so the
+/// three-miss rule never fires) is repaired within a few round trips, not after RTO.
+#[test]
+fn tail_loss_is_repaired_before_the_retransmission_timeout() {
+    let mut p = Pair::new(
+        config(true, 1),
+        config(false, 2),
+        LinkConfig {
+            latency: Duration::from_millis(10),
+            ..LinkConfig::default()
+        },
+    );
+    p.connect();
+    let ch = p.a.open_channel(ChannelConfig::default()).unwrap();
+    p.a.send(ch, MessageKind::Binary, Bytes::from_static(b"warm-up"))
+        .unwrap();
+    assert!(
+        p.drive(Duration::from_secs(5), |p| received(&p.b_events, ch).len()
+            == 1)
+    );
+    let until = p.now() + Duration::from_secs(1);
+    p.drive(Duration::from_secs(2), |p| p.now() >= until);
+
+    let t0 = p.now();
+    p.a.send(ch, MessageKind::Binary, Bytes::from_static(b"lost"))
+        .unwrap();
+    p.net.a_to_b.set_blackhole(true);
+    p.flush();
+    p.net.a_to_b.set_blackhole(false);
+    let later = t0 + Duration::from_millis(10);
+    p.drive(Duration::from_secs(1), |p| p.now() >= later);
+    p.a.send(ch, MessageKind::Binary, Bytes::from_static(b"next"))
+        .unwrap();
+    assert!(
+        p.drive(Duration::from_secs(5), |p| received(&p.b_events, ch).len()
+            == 3)
+    );
+    let repaired = p.now() - t0;
+    assert!(
+        repaired < Duration::from_millis(150),
+        "took {repaired:?}; RTO.Min is 400 ms"
+    );
+    assert_eq!(received(&p.b_events, ch)[1], "lost");
+}

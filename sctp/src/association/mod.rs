@@ -157,6 +157,18 @@ struct Tcb {
     reconfig_in_flight: Option<ResetRequest>,
 }
 
+/// Control chunks waiting to be sent; answers the peer provokes (HEARTBEAT ACK, ERROR,
+/// RE-CONFIG responses) beyond this are dropped so a flood cannot grow memory.
+const MAX_CONTROL_QUEUE: usize = 256;
+
+impl Tcb {
+    fn queue_control(&mut self, chunk: Chunk) {
+        if self.control.len() < MAX_CONTROL_QUEUE {
+            self.control.push_back(chunk);
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct ResetRequest {
     seq: u32,
@@ -584,7 +596,7 @@ impl Association {
                 Chunk::Heartbeat(h) => {
                     if let Some(tcb) = self.tcb.as_mut() {
                         if h.info.len() + 8 + COMMON_HEADER_LEN <= self.config.mtu {
-                            tcb.control.push_back(Chunk::HeartbeatAck(h));
+                            tcb.queue_control(Chunk::HeartbeatAck(h));
                         }
                     }
                 }
@@ -629,7 +641,7 @@ impl Association {
                             let shown = value.len().min(256);
                             raw.put_u16((4 + shown) as u16);
                             raw.extend_from_slice(&value[..shown]);
-                            tcb.control.push_back(Chunk::Error(ErrorChunk {
+                            tcb.queue_control(Chunk::Error(ErrorChunk {
                                 causes: vec![ErrorCause::unrecognized_chunk(raw.into())],
                             }));
                         }
@@ -849,7 +861,8 @@ impl Association {
         caps: u8,
     ) -> Tcb {
         let idata = self.config.interleaving && caps & CAP_IDATA != 0;
-        let max_ahead = u64::from(self.config.receive_window / 16).max(4096);
+        // Bounds the TSN tracker (and the fragments it can make us hold) whatever the peer sends.
+        let max_ahead = u64::from(self.config.receive_window / 64).max(4096);
         Tcb {
             my_tag,
             peer_tag,
@@ -896,7 +909,7 @@ impl Association {
             ack.inbound_streams,
             caps,
         );
-        tcb.control.push_back(Chunk::CookieEcho(CookieEchoChunk {
+        tcb.queue_control(Chunk::CookieEcho(CookieEchoChunk {
             cookie: cookie.clone(),
         }));
         self.tcb = Some(tcb);
@@ -1053,7 +1066,7 @@ impl Association {
             return;
         };
         if chunk.stream_id >= tcb.inbound_streams {
-            tcb.control.push_back(Chunk::Error(ErrorChunk {
+            tcb.queue_control(Chunk::Error(ErrorChunk {
                 causes: vec![ErrorCause::invalid_stream_identifier(chunk.stream_id)],
             }));
             return;
@@ -1237,7 +1250,7 @@ impl Association {
             State::ShutdownSent => {
                 self.state = State::ShutdownAckSent;
                 if let Some(tcb) = self.tcb.as_mut() {
-                    tcb.control.push_back(Chunk::ShutdownAck);
+                    tcb.queue_control(Chunk::ShutdownAck);
                     self.timers.set(Timer::T2Shutdown, now + tcb.rto.rto());
                 }
             }
@@ -1272,7 +1285,7 @@ impl Association {
         match self.state {
             State::ShutdownPending => {
                 self.state = State::ShutdownSent;
-                tcb.control.push_back(Chunk::Shutdown(ShutdownChunk {
+                tcb.queue_control(Chunk::Shutdown(ShutdownChunk {
                     cumulative_tsn_ack: tcb.rx.cum_tsn(),
                 }));
                 self.timers.set(Timer::T2Shutdown, now + tcb.rto.rto());
@@ -1280,7 +1293,7 @@ impl Association {
             }
             State::ShutdownReceived => {
                 self.state = State::ShutdownAckSent;
-                tcb.control.push_back(Chunk::ShutdownAck);
+                tcb.queue_control(Chunk::ShutdownAck);
                 self.timers.set(Timer::T2Shutdown, now + tcb.rto.rto());
                 self.timers.stop(Timer::T3Rtx);
             }
@@ -1349,7 +1362,7 @@ impl Association {
                         } else {
                             ReconfigResult::BadSequenceNumber
                         };
-                        tcb.control.push_back(Chunk::ReConfig(ReConfigChunk {
+                        tcb.queue_control(Chunk::ReConfig(ReConfigChunk {
                             params: vec![Parameter::ReconfigResponse {
                                 response_seq: request_seq,
                                 result,
@@ -1416,7 +1429,7 @@ impl Association {
         if result != ReconfigResult::BadSequenceNumber {
             tcb.peer_last_req_result = result;
         }
-        tcb.control.push_back(Chunk::ReConfig(ReConfigChunk {
+        tcb.queue_control(Chunk::ReConfig(ReConfigChunk {
             params: vec![Parameter::ReconfigResponse {
                 response_seq: seq,
                 result,
@@ -1532,7 +1545,7 @@ impl Association {
                     State::ShutdownAckSent => Chunk::ShutdownAck,
                     _ => return,
                 };
-                tcb.control.push_back(chunk);
+                tcb.queue_control(chunk);
                 self.timers.set(Timer::T2Shutdown, now + tcb.rto.rto());
             }
             Timer::T3Rtx => {
@@ -1579,7 +1592,7 @@ impl Association {
                 if !tcb.tx.has_in_flight() {
                     let nonce = self.rng.next_u64();
                     tcb.heartbeat = Some((nonce, now));
-                    tcb.control.push_back(Chunk::Heartbeat(HeartbeatChunk {
+                    tcb.queue_control(Chunk::Heartbeat(HeartbeatChunk {
                         info: Bytes::copy_from_slice(&nonce.to_be_bytes()),
                     }));
                 }
@@ -1600,7 +1613,7 @@ impl Association {
                     return;
                 }
                 let chunk = reset_chunk(req, tcb.peer_last_req_seq);
-                tcb.control.push_back(chunk);
+                tcb.queue_control(chunk);
                 tcb.rto.back_off();
                 self.timers.set(Timer::Reconfig, now + tcb.rto.rto());
             }

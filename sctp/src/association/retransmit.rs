@@ -60,6 +60,8 @@ pub(crate) struct RetransmitQueue {
     fast_rtx_budget: bool,
     /// Messages given up on, for the send queue to drop their unsent rest.
     pub(crate) abandoned_messages: Vec<(u16, u64)>,
+    /// Smallest RTT seen, for RACK's reordering window.
+    min_rtt: Option<Duration>,
 }
 
 fn unwrap_tsn(reference: u64, tsn: u32) -> u64 {
@@ -90,6 +92,7 @@ impl RetransmitQueue {
             fast_recovery_exit: None,
             fast_rtx_budget: false,
             abandoned_messages: Vec::new(),
+            min_rtt: None,
         }
     }
 
@@ -127,7 +130,7 @@ impl RetransmitQueue {
     }
 
     /// Assigns a TSN to a fragment and records it as sent.
-    pub(crate) fn send_new(&mut self, f: Fragment, now: Instant) -> DataChunk {
+    pub(crate) fn send_new(&mut self, f: Fragment, now: Instant) -> &DataChunk {
         let chunk = DataChunk {
             tsn: self.next_tsn as u32,
             stream_id: f.stream_id,
@@ -146,7 +149,7 @@ impl RetransmitQueue {
         self.outstanding_bytes += len;
         self.peer_rwnd = self.peer_rwnd.saturating_sub(len);
         self.sent.push_back(Sent {
-            chunk: chunk.clone(),
+            chunk,
             msg_id: f.msg_id,
             sent_at: now,
             transmissions: 1,
@@ -158,7 +161,8 @@ impl RetransmitQueue {
             max_retransmits: f.max_retransmits,
             expires: f.expires,
         });
-        chunk
+        // Just pushed.
+        &self.sent.back().expect("non-empty after push").chunk
     }
 
     /// Size of the next chunk waiting for retransmission.
@@ -169,7 +173,7 @@ impl RetransmitQueue {
     }
 
     /// Takes the next chunk to retransmit.
-    pub(crate) fn next_retransmit(&mut self, now: Instant) -> Option<DataChunk> {
+    pub(crate) fn next_retransmit(&mut self, now: Instant) -> Option<&DataChunk> {
         let tsn = self.to_retransmit.pop_first()?;
         let idx = (tsn - self.cum_ack - 1) as usize;
         let s = self.sent.get_mut(idx)?;
@@ -180,7 +184,7 @@ impl RetransmitQueue {
             s.in_flight = true;
             self.flight_size += s.chunk.payload.len();
         }
-        Some(s.chunk.clone())
+        Some(&s.chunk)
     }
 
     /// Ends the packet that used the fast-retransmit cwnd exception.
@@ -199,6 +203,12 @@ impl RetransmitQueue {
         let flight_before = self.flight_size;
         let mut bytes_acked = 0usize;
         let mut rtt_from: Option<Instant> = None;
+        let mut rack_time: Option<Instant> = None;
+        let min_rtt = self.min_rtt;
+        let rack_usable = |s: &Sent| {
+            s.transmissions == 1
+                || min_rtt.is_some_and(|m| now.saturating_duration_since(s.sent_at) >= m)
+        };
         while self.cum_ack < cum {
             let Some(s) = self.sent.pop_front() else {
                 break;
@@ -209,6 +219,9 @@ impl RetransmitQueue {
                 bytes_acked += s.chunk.payload.len();
                 if s.transmissions == 1 {
                     rtt_from = Some(s.sent_at);
+                }
+                if rack_usable(&s) {
+                    rack_time = rack_time.max(Some(s.sent_at));
                 }
             }
             self.to_retransmit.remove(&self.cum_ack);
@@ -252,6 +265,9 @@ impl RetransmitQueue {
                     if s.transmissions == 1 {
                         rtt_from = Some(s.sent_at);
                     }
+                    if rack_usable(s) {
+                        rack_time = rack_time.max(Some(s.sent_at));
+                    }
                 }
                 let tsn = self.cum_ack + 1 + idx as u64;
                 self.to_retransmit.remove(&tsn);
@@ -259,6 +275,9 @@ impl RetransmitQueue {
             }
         }
         outcome.rtt = rtt_from.map(|t| now.saturating_duration_since(t));
+        if let Some(rtt) = outcome.rtt {
+            self.min_rtt = Some(self.min_rtt.map_or(rtt, |m| m.min(rtt)));
+        }
 
         if let Some(exit) = self.fast_recovery_exit {
             if self.cum_ack >= exit {
@@ -270,13 +289,22 @@ impl RetransmitQueue {
         if let Some(htna) = highest_newly_acked {
             let limit = (htna - self.cum_ack - 1) as usize;
             let mut newly_lost = false;
+            // RACK (RFC 8985 §6.2), adapted: a chunk is also lost when one sent more than
+            // a reordering window after it has been delivered. Unlike the three-miss rule
+            // this needs a single SACK, catches losses at the tail of a burst, and finds
+            // lost retransmissions (their send time moves forward), which otherwise only
+            // T3-rtx recovers.
+            let reo_wnd = self.min_rtt.map_or(Duration::ZERO, |m| m / 4);
             for idx in 0..limit.min(self.sent.len()) {
                 let s = &mut self.sent[idx];
-                if s.acked || s.abandoned || !s.in_flight || s.fast_retransmitted {
+                if s.acked || s.abandoned || !s.in_flight {
                     continue;
                 }
-                s.nacks = s.nacks.saturating_add(1);
-                if s.nacks >= 3 {
+                let rack_lost = rack_time.is_some_and(|t| s.sent_at + reo_wnd < t);
+                if !s.fast_retransmitted {
+                    s.nacks = s.nacks.saturating_add(1);
+                }
+                if rack_lost || (!s.fast_retransmitted && s.nacks >= 3) {
                     s.fast_retransmitted = true;
                     newly_lost = true;
                     let tsn = self.cum_ack + 1 + idx as u64;
