@@ -91,7 +91,7 @@ enum Raw {
         salt: [u8; 12],
     },
     AesCm {
-        aes: aes::Aes128,
+        aes: aes::Aes128Enc,
         salt: [u8; 14],
         auth: Auth,
         tag_len: usize,
@@ -120,7 +120,7 @@ impl Raw {
             }
         } else {
             Self::AesCm {
-                aes: aes::Aes128::new(&[7u8; 16].into()),
+                aes: aes::Aes128Enc::new(&[7u8; 16].into()),
                 salt: [9; 14],
                 auth: if ring_hmac {
                     Auth::Ring(ring::hmac::Key::new(
@@ -146,9 +146,9 @@ impl Raw {
         iv
     }
 
-    fn keystream(aes: &aes::Aes128, salt: &[u8; 14], seq: u16, data: &mut [u8]) {
+    fn keystream(aes: &aes::Aes128Enc, salt: &[u8; 14], seq: u16, data: &mut [u8]) {
         let iv = Self::iv(salt, seq, 4);
-        let core = ctr::CtrCore::<aes::Aes128, ctr::flavors::Ctr128BE>::inner_iv_init(
+        let core = ctr::CtrCore::<aes::Aes128Enc, ctr::flavors::Ctr128BE>::inner_iv_init(
             aes.clone(),
             &iv.into(),
         );

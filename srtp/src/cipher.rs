@@ -28,7 +28,7 @@ const AUTH_KEY_LEN: usize = 20;
 pub(crate) enum Transform {
     /// AES-128 counter mode with HMAC-SHA1, RFC 3711 §4.1.1 and §4.2.1.
     AesCm {
-        aes: aes::Aes128,
+        aes: aes::Aes128Enc,
         salt: [u8; 14],
         auth: HmacSha1,
         tag_len: usize,
@@ -91,7 +91,7 @@ impl Transform {
                     Kind::Rtcp => profile.rtcp_auth_tag_len(),
                 };
                 Self::AesCm {
-                    aes: aes::Aes128::new(&session_key.into()),
+                    aes: aes::Aes128Enc::new(&session_key.into()),
                     salt: session_salt,
                     // Invariant: HMAC takes keys of any length.
                     auth: <HmacSha1 as Mac>::new_from_slice(&session_auth).expect("HMAC key"),
@@ -387,7 +387,7 @@ fn srtcp_word(index: u32, encrypt: bool) -> [u8; 4] {
 
 /// XORs `data` with the AES-CM keystream of RFC 3711 §4.1.1:
 /// `IV = (k_s · 2^16) XOR (SSRC · 2^64) XOR (i · 2^16)`.
-fn aes_cm_apply(aes: &aes::Aes128, salt: &[u8; 14], ssrc: u32, index: u64, data: &mut [u8]) {
+fn aes_cm_apply(aes: &aes::Aes128Enc, salt: &[u8; 14], ssrc: u32, index: u64, data: &mut [u8]) {
     let mut iv = [0u8; 16];
     iv[..14].copy_from_slice(salt);
     for (b, s) in iv[4..8].iter_mut().zip(ssrc.to_be_bytes()) {
@@ -396,8 +396,10 @@ fn aes_cm_apply(aes: &aes::Aes128, salt: &[u8; 14], ssrc: u32, index: u64, data:
     for (b, s) in iv[8..14].iter_mut().zip(&index.to_be_bytes()[2..]) {
         *b ^= s;
     }
-    let core =
-        ctr::CtrCore::<aes::Aes128, ctr::flavors::Ctr128BE>::inner_iv_init(aes.clone(), &iv.into());
+    let core = ctr::CtrCore::<aes::Aes128Enc, ctr::flavors::Ctr128BE>::inner_iv_init(
+        aes.clone(),
+        &iv.into(),
+    );
     let mut ctr = ctr::Ctr128BE::from_core(core);
     ctr.apply_keystream(data);
 }
@@ -451,7 +453,7 @@ mod tests {
     #[test]
     fn rfc3711_b2_aes_cm_keystream() {
         // Session salt F0F1..FCFD with SSRC 0 and index 0 gives the counter F0F1..FCFD0000.
-        let aes = aes::Aes128::new(
+        let aes = aes::Aes128Enc::new(
             &<[u8; 16]>::try_from(hex("2B7E151628AED2A6ABF7158809CF4F3C"))
                 .unwrap()
                 .into(),
