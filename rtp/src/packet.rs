@@ -396,6 +396,18 @@ pub struct RtpHeader<'a> {
 }
 
 impl RtpHeader<'_> {
+    fn one_byte_error(&self) -> RtpError {
+        let bad = self
+            .extensions
+            .iter()
+            .find(|e| !((1..=14).contains(&e.id) && (1..=16).contains(&e.data.len())));
+        RtpError::ExtensionNotRepresentable {
+            id: bad.map_or(0, |e| e.id),
+            len: bad.map_or(0, |e| e.data.len()),
+            form: "one-byte",
+        }
+    }
+
     fn choose_two_byte(&self) -> Result<bool, RtpError> {
         let fits_one =
             |e: &Extension<'_>| (1..=14).contains(&e.id) && (1..=16).contains(&e.data.len());
@@ -438,77 +450,92 @@ impl RtpHeader<'_> {
         if self.payload_type > 127 {
             return Err(RtpError::OutOfRange("payload type above 127"));
         }
-        let two_byte = if self.extensions.is_empty() {
-            false
-        } else {
-            self.choose_two_byte()?
+        let has_ext = !self.extensions.is_empty();
+        // One pass: body length of the one-byte form and whether every element fits it.
+        let mut one_byte_body = 0usize;
+        let mut fits_one = true;
+        for e in self.extensions {
+            let n = e.data.len();
+            fits_one &= e.id.wrapping_sub(1) < 14 && n.wrapping_sub(1) < 16;
+            one_byte_body += 1 + n;
+        }
+        let two_byte = match self.extension_form {
+            ExtensionFormChoice::Auto => !fits_one,
+            ExtensionFormChoice::TwoByte => true,
+            ExtensionFormChoice::OneByte if fits_one => false,
+            ExtensionFormChoice::OneByte => return Err(self.one_byte_error()),
         };
-        let ext_body = if self.extensions.is_empty() {
-            0
-        } else {
-            self.ext_body_len(two_byte)
-        };
+        let ext_body = one_byte_body + if two_byte { self.extensions.len() } else { 0 };
         let ext_words = ext_body.div_ceil(4);
         if ext_words > u16::MAX as usize {
             return Err(RtpError::OutOfRange(
                 "extension block longer than 65535 words",
             ));
         }
-        let len = FIXED_HEADER_LEN
-            + 4 * self.csrcs.len()
-            + if self.extensions.is_empty() {
-                0
-            } else {
-                4 + 4 * ext_words
-            };
-        if buf.len() < len {
-            return Err(RtpError::BufferTooSmall {
-                needed: len,
-                have: buf.len(),
-            });
-        }
-        buf[0] = 0x80
+        let csrc_len = 4 * self.csrcs.len();
+        let ext_len = if has_ext { 4 + 4 * ext_words } else { 0 };
+        let len = FIXED_HEADER_LEN + csrc_len + ext_len;
+        let have = buf.len();
+        let out = buf
+            .get_mut(..len)
+            .ok_or(RtpError::BufferTooSmall { needed: len, have })?;
+        let (fixed, rest) = out.split_at_mut(FIXED_HEADER_LEN);
+        let b0 = 0x80
             | if self.padding > 0 { 0x20 } else { 0 }
-            | if self.extensions.is_empty() { 0 } else { 0x10 }
-            | self.csrcs.len() as u8;
-        buf[1] = (self.marker as u8) << 7 | self.payload_type;
-        buf[2..4].copy_from_slice(&self.sequence_number.to_be_bytes());
-        buf[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
-        buf[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
-        let mut i = FIXED_HEADER_LEN;
-        for c in self.csrcs {
-            buf[i..i + 4].copy_from_slice(&c.to_be_bytes());
-            i += 4;
+            | if has_ext { 0x10 } else { 0 }
+            | self.csrcs.len() as u32;
+        let b1 = (self.marker as u32) << 7 | self.payload_type as u32;
+        // three big-endian words rather than twelve byte stores
+        let word0 = b0 << 24 | b1 << 16 | self.sequence_number as u32;
+        fixed[0..4].copy_from_slice(&word0.to_be_bytes());
+        fixed[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
+        fixed[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
+        let (csrc_area, ext) = rest.split_at_mut(csrc_len);
+        for (chunk, c) in csrc_area.chunks_exact_mut(4).zip(self.csrcs) {
+            chunk.copy_from_slice(&c.to_be_bytes());
         }
-        if !self.extensions.is_empty() {
+        if has_ext {
             let profile = if two_byte {
                 TWO_BYTE_PROFILE
             } else {
                 ONE_BYTE_PROFILE
             };
-            buf[i..i + 2].copy_from_slice(&profile.to_be_bytes());
-            buf[i + 2..i + 4].copy_from_slice(&(ext_words as u16).to_be_bytes());
-            i += 4;
+            let word = (profile as u32) << 16 | ext_words as u32;
+            ext[..4].copy_from_slice(&word.to_be_bytes());
+            // Zero the last word first: it holds the padding after the elements.
+            let end = ext.len();
+            ext[end - 4..].copy_from_slice(&[0; 4]);
+            let mut i = 4;
             for e in self.extensions {
+                let d = e.data;
                 if two_byte {
-                    if e.id == 0 || e.data.len() > 255 {
+                    if e.id == 0 || d.len() > 255 {
                         return Err(RtpError::ExtensionNotRepresentable {
                             id: e.id,
-                            len: e.data.len(),
+                            len: d.len(),
                             form: "two-byte",
                         });
                     }
-                    buf[i] = e.id;
-                    buf[i + 1] = e.data.len() as u8;
+                    ext[i] = e.id;
+                    ext[i + 1] = d.len() as u8;
                     i += 2;
                 } else {
-                    buf[i] = e.id << 4 | (e.data.len() as u8 - 1);
+                    // lengths 1..=16 were checked by `choose_two_byte`
+                    ext[i] = e.id << 4 | (d.len() as u8).wrapping_sub(1);
                     i += 1;
                 }
-                buf[i..i + e.data.len()].copy_from_slice(e.data);
-                i += e.data.len();
+                let dst = &mut ext[i..i + d.len()];
+                // Short elements (audio level, abs-send-time, transport-cc) are the
+                // common case: fixed-size copies are plain stores, memcpy is a call.
+                match *d {
+                    [a] => dst.copy_from_slice(&[a]),
+                    [a, b] => dst.copy_from_slice(&[a, b]),
+                    [a, b, c] => dst.copy_from_slice(&[a, b, c]),
+                    [a, b, c, e] => dst.copy_from_slice(&[a, b, c, e]),
+                    _ => dst.copy_from_slice(d),
+                }
+                i += d.len();
             }
-            buf[i..len].fill(0);
         }
         Ok(len)
     }
