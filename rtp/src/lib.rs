@@ -39,6 +39,7 @@
 pub mod codecs;
 mod error;
 pub mod extensions;
+pub mod media;
 mod packet;
 pub mod rtcp;
 mod sample_builder;
