@@ -432,26 +432,54 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// CPU time this thread has run, from `/proc/thread-self/schedstat` (Linux), so the
+/// summary is not skewed by other processes taking the core.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
 /// Fixed-work run for a readable summary: Gbit/s and the ratio to the faster baseline.
+/// Throughput is computed on this thread's CPU time when the OS reports it (on a shared
+/// machine wall time mostly measures other processes), and each implementation keeps the
+/// best of three turns.
 fn summary() {
-    fn gbps(t: &mut dyn Transfer) -> f64 {
-        let rounds = 16;
-        let start = Instant::now();
+    fn gbps(t: &mut dyn Transfer) -> (f64, f64) {
+        let rounds = 8;
+        let (start, cpu_start) = (Instant::now(), thread_cpu_time());
         for _ in 0..rounds {
             t.transfer(MESSAGES);
         }
-        let secs = start.elapsed().as_secs_f64();
-        (rounds * MESSAGES * MESSAGE * 8) as f64 / secs / 1e9
+        let wall = start.elapsed().as_secs_f64();
+        let cpu = match (cpu_start, thread_cpu_time()) {
+            (Some(a), Some(b)) if b > a => (b - a).as_secs_f64(),
+            _ => wall,
+        };
+        let bits = (rounds * MESSAGES * MESSAGE * 8) as f64;
+        (bits / cpu / 1e9, bits / wall / 1e9)
     }
-    let ox = gbps(&mut ox::Pair::new(false));
-    let ox_zero = gbps(&mut ox::Pair::new(true));
-    let dc = gbps(&mut dc::Pair::new());
-    let rtc = gbps(&mut rtc::Pair::new());
-    let best = dc.max(rtc);
+    let mut pairs: Vec<(&str, Box<dyn Transfer>)> = vec![
+        ("oxrtc", Box::new(ox::Pair::new(false))),
+        ("oxrtc zero checksum", Box::new(ox::Pair::new(true))),
+        ("dcsctp", Box::new(dc::Pair::new())),
+        ("rtc-sctp", Box::new(rtc::Pair::new())),
+    ];
+    let mut best = [(0f64, 0f64); 4];
+    for _ in 0..3 {
+        for (i, (_, pair)) in pairs.iter_mut().enumerate() {
+            let (cpu, wall) = gbps(pair.as_mut());
+            best[i] = (best[i].0.max(cpu), best[i].1.max(wall));
+        }
+    }
+    for ((name, _), (cpu, wall)) in pairs.iter().zip(best) {
+        println!("sctp summary: {name}: {cpu:.2} Gbit/s per CPU second ({wall:.2} Gbit/s wall)");
+    }
+    let baseline = best[2].0.max(best[3].0);
     println!(
-        "sctp summary: oxrtc {ox:.2} Gbit/s (zero checksum {ox_zero:.2}), dcsctp {dc:.2} Gbit/s, \
-         rtc-sctp {rtc:.2} Gbit/s; oxrtc / faster baseline = {:.2}x",
-        ox / best
+        "sctp summary: oxrtc / faster baseline = {:.2}x (zero checksum: {:.2}x)",
+        best[0].0 / baseline,
+        best[1].0 / baseline
     );
 }
 

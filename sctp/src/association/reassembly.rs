@@ -191,7 +191,11 @@ impl Reassembly {
         } else {
             &mut stream.ordered
         };
-        let partial = map.entry(mid).or_default();
+        let partial = map.entry(mid).or_insert_with(|| Partial {
+            // Room for a 64 KiB message at the default MTU without regrowing.
+            frags: Vec::with_capacity(64),
+            bytes: 0,
+        });
         let len = frag.payload.len();
         if partial.insert(frag) {
             self.buffered += len;
