@@ -471,6 +471,17 @@ impl Association {
         }
     }
 
+    /// Updates the largest message the peer accepts, e.g. when its SDP answer with
+    /// `a=max-message-size` arrives after the association was created (0 means no limit,
+    /// RFC 8841 §6.1, clamped to our send buffer).
+    pub fn set_remote_max_message_size(&mut self, size: usize) {
+        self.config.remote_max_message_size = if size == 0 {
+            self.config.send_buffer_limit
+        } else {
+            size
+        };
+    }
+
     /// Sets the threshold below which [`Event::BufferedAmountLow`] fires.
     pub fn set_buffered_amount_low_threshold(&mut self, channel: u16, threshold: usize) {
         self.send_queue.set_low_threshold(channel, threshold);
