@@ -11,6 +11,7 @@ mod rest;
 mod server;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -20,10 +21,13 @@ pub use channel_data::{
 };
 pub use client::{Client, ClientConfig, Event, Failure};
 pub use rest::{base64_encode, rest_password, rest_username};
+/// The rustls version [`TlsClient`] is built on, for building its configuration.
+pub use rustls;
 pub use server::{
     default_denied_peers, FiveTuple, IpPrefix, RelayRequest, Server, ServerConfig, ServerEvent,
     ServerTransmit, ServerTransmitKind, TransportProtocol, User,
 };
+pub use tls::{TlsClient, TlsError};
 
 use crate::stun::{StunError, TransactionError};
 
@@ -77,6 +81,9 @@ pub enum TurnError {
     /// The stream receive buffer overflowed (the peer sent an oversized frame).
     #[error("TURN stream buffer overflow")]
     BufferOverflow,
+    /// The TLS layer failed (certificate, handshake, record).
+    #[error("TURN over TLS: {0}")]
+    Tls(TlsError),
     /// A peer address family the allocation cannot reach.
     #[error("peer address family does not match the relayed address")]
     AddressFamilyMismatch,

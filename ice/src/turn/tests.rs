@@ -793,3 +793,139 @@ fn unused_reservation_expires() {
         })
     );
 }
+
+fn tls_configs() -> (
+    std::sync::Arc<rustls::ServerConfig>,
+    std::sync::Arc<rustls::ClientConfig>,
+) {
+    let ck = rcgen::generate_simple_self_signed(vec!["turn.test".to_string()]).unwrap();
+    let cert = ck.cert.der().clone();
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der());
+    let server = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key.into())
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let client = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (std::sync::Arc::new(server), std::sync::Arc::new(client))
+}
+
+/// Runs one TLS client against the server core behind a rustls server connection.
+fn run_tls(
+    client: &mut TlsClient,
+    server: &mut Server,
+    sconn: &mut rustls::ServerConnection,
+    now: Instant,
+) -> Result<Vec<Event>, TurnError> {
+    use std::io::{Read, Write};
+    let five = FiveTuple {
+        client: client_addr(0),
+        server: server_addr(),
+        protocol: TransportProtocol::Tcp,
+    };
+    let mut stream = Vec::new();
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        while let Some(t) = client.poll_transmit() {
+            let mut data = &t.contents[..];
+            while !data.is_empty() {
+                sconn.read_tls(&mut data).unwrap();
+                sconn.process_new_packets().unwrap();
+            }
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = sconn.reader().read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                stream.extend_from_slice(&buf[..n]);
+            }
+            while let Ok(Some(len)) = frame_len(&stream) {
+                if len > stream.len() {
+                    break;
+                }
+                let frame: Vec<u8> = stream.drain(..len).collect();
+                server.handle_client(now, five, &frame).unwrap();
+            }
+        }
+        while let Some(ev) = server.poll_event() {
+            if let ServerEvent::OpenRelay(r) = ev {
+                server.relay_opened(now, r.token, Some(SocketAddr::new(r.ip, 50000)));
+            }
+        }
+        while let Some(t) = server.poll_transmit() {
+            sconn.writer().write_all(&t.contents).unwrap();
+        }
+        let mut out = Vec::new();
+        while sconn.wants_write() {
+            sconn.write_tls(&mut out).unwrap();
+        }
+        if !out.is_empty() {
+            client.handle_receive(now, server_addr(), &out)?;
+        }
+        while let Some(e) = client.poll_event() {
+            events.push(e);
+        }
+    }
+    Ok(events)
+}
+
+#[test]
+fn turn_over_tls() {
+    let (server_tls, client_tls) = tls_configs();
+    let now = Instant::now();
+    let mut server = Server::new(server_config().allow_loopback_peers());
+    let mut sconn = rustls::ServerConnection::new(server_tls).unwrap();
+    let mut client = TlsClient::new(
+        client_config("alice", "alice-pass", 1),
+        client_tls,
+        "turn.test".try_into().unwrap(),
+    )
+    .unwrap();
+    client.client_mut().allocate(now).unwrap();
+    let events = run_tls(&mut client, &mut server, &mut sconn, now).unwrap();
+    assert!(!client.is_handshaking());
+    assert!(
+        matches!(events.as_slice(), [Event::Allocated { .. }]),
+        "{events:?}"
+    );
+    // Data relayed from a peer comes back through TLS as a Data indication.
+    let peer: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+    client
+        .client_mut()
+        .create_permission(now, peer.ip())
+        .unwrap();
+    run_tls(&mut client, &mut server, &mut sconn, now).unwrap();
+    server.handle_peer(now, client.client().relayed_address().unwrap(), peer, b"hi");
+    let events = run_tls(&mut client, &mut server, &mut sconn, now).unwrap();
+    assert_eq!(
+        events,
+        [Event::Data {
+            peer,
+            data: b"hi".to_vec()
+        }]
+    );
+}
+
+#[test]
+fn turn_over_tls_rejects_unknown_certificate() {
+    let (server_tls, _) = tls_configs();
+    let (_, other_client_tls) = tls_configs(); // trusts another certificate
+    let now = Instant::now();
+    let mut server = Server::new(server_config());
+    let mut sconn = rustls::ServerConnection::new(server_tls).unwrap();
+    let mut client = TlsClient::new(
+        client_config("alice", "alice-pass", 1),
+        other_client_tls,
+        "turn.test".try_into().unwrap(),
+    )
+    .unwrap();
+    client.client_mut().allocate(now).unwrap();
+    match run_tls(&mut client, &mut server, &mut sconn, now) {
+        Err(TurnError::Tls(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(!client.client().is_allocated());
+}
