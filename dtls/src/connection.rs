@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use ring::hmac;
@@ -433,6 +433,52 @@ impl Connection {
         result
     }
 
+    /// Like [`Connection::handle_receive`], but takes ownership of the datagram buffer:
+    /// application data is decrypted in place and delivered as zero-copy slices of it (the
+    /// hot path for SCTP over DTLS).
+    pub fn handle_receive_buf(
+        &mut self,
+        now: Instant,
+        mut datagram: BytesMut,
+    ) -> Result<(), Error> {
+        if self.is_closed() {
+            return Ok(());
+        }
+        while !datagram.is_empty() {
+            let Ok((record, rest)) = Record::parse(&datagram) else {
+                return Ok(());
+            };
+            let record_len = datagram.len() - rest.len();
+            let (content_type, epoch, seq) = (record.content_type, record.epoch, record.sequence);
+            let fast = content_type == ContentType::ApplicationData
+                && epoch == 1
+                && self.is_established()
+                && self.replay[1].check(seq);
+            let mut rec = datagram.split_to(record_len);
+            if !fast {
+                let result = self.receive_inner(now, &rec);
+                if let Err(e) = &result {
+                    self.fail(e.clone());
+                }
+                result?;
+                continue;
+            }
+            let Some(cipher) = &self.read_epoch1 else {
+                continue;
+            };
+            let payload = &mut rec[RECORD_HEADER_LEN..];
+            let Some(range) = cipher.open_in_place(content_type, epoch, seq, payload) else {
+                continue;
+            };
+            self.replay[1].accept(seq);
+            let data = rec
+                .freeze()
+                .slice(RECORD_HEADER_LEN + range.start..RECORD_HEADER_LEN + range.end);
+            self.events.push_back(Event::ApplicationData(data));
+        }
+        Ok(())
+    }
+
     fn receive_inner(&mut self, now: Instant, datagram: &[u8]) -> Result<(), Error> {
         for record in Record::iter(datagram) {
             self.handle_record(
@@ -486,8 +532,19 @@ impl Connection {
 
     // ---- mutators ------------------------------------------------------------------
 
-    /// Sends one record of application data (e.g. an SCTP packet).
+    /// Sends one record of application data (e.g. an SCTP packet); the datagram comes out
+    /// of [`Connection::poll_transmit`].
     pub fn send_application_data(&mut self, data: &[u8]) -> Result<(), Error> {
+        let mut out = Vec::with_capacity(RECORD_HEADER_LEN + 24 + data.len());
+        self.write_application_data(data, &mut out)?;
+        self.transmits.push_back(out);
+        Ok(())
+    }
+
+    /// Appends one protected application data record to `out` instead of queueing it: the
+    /// caller owns the buffer (reuse it across records, pack several records into one
+    /// datagram, or write into a GSO batch) and sends it to the peer itself.
+    pub fn write_application_data(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         match self.state {
             State::Established => {}
             State::Closed => return Err(Error::Closed),
@@ -505,10 +562,7 @@ impl Connection {
             return Err(Error::Closed);
         }
         self.write_seq[1] += 1;
-        let mut out = Vec::with_capacity(RECORD_HEADER_LEN + cipher.overhead() + data.len());
-        cipher.seal_record(&mut out, ContentType::ApplicationData, 1, seq, data)?;
-        self.transmits.push_back(out);
-        Ok(())
+        cipher.seal_record(out, ContentType::ApplicationData, 1, seq, data)
     }
 
     /// Sends close_notify and closes; queues [`Event::Closed`] with [`CloseReason::Local`].

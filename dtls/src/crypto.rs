@@ -168,31 +168,48 @@ impl RecordCipher {
         sequence: u64,
         payload: &[u8],
     ) -> Option<Vec<u8>> {
+        let mut buf = payload.to_vec();
+        let range = self.open_in_place(content_type, epoch, sequence, &mut buf)?;
+        buf.truncate(range.end);
+        buf.drain(..range.start);
+        Some(buf)
+    }
+
+    /// Authenticates and decrypts a record payload in place; returns where the plaintext
+    /// now sits inside `payload`.
+    pub(crate) fn open_in_place(
+        &self,
+        content_type: ContentType,
+        epoch: u16,
+        sequence: u64,
+        payload: &mut [u8],
+    ) -> Option<std::ops::Range<usize>> {
         let seq_num = (u64::from(epoch) << 48) | sequence;
-        let (nonce, ciphertext) = match self.kind {
-            AeadKind::Chacha20Poly1305 => (self.nonce(seq_num), payload),
+        let (nonce, skip) = match self.kind {
+            AeadKind::Chacha20Poly1305 => (self.nonce(seq_num), 0),
             _ => {
                 if payload.len() < EXPLICIT_NONCE_LEN {
                     return None;
                 }
-                let (explicit, rest) = payload.split_at(EXPLICIT_NONCE_LEN);
                 let mut nonce = self.iv;
-                nonce[4..].copy_from_slice(explicit);
-                (aead::Nonce::assume_unique_for_key(nonce), rest)
+                nonce[4..].copy_from_slice(&payload[..EXPLICIT_NONCE_LEN]);
+                (
+                    aead::Nonce::assume_unique_for_key(nonce),
+                    EXPLICIT_NONCE_LEN,
+                )
             }
         };
+        let ciphertext = &mut payload[skip..];
         if ciphertext.len() < TAG_LEN {
             return None;
         }
         let aad = Self::aad(seq_num, content_type, ciphertext.len() - TAG_LEN);
-        let mut buf = ciphertext.to_vec();
         let len = self
             .key
-            .open_in_place(nonce, aead::Aad::from(aad), &mut buf)
+            .open_in_place(nonce, aead::Aad::from(aad), ciphertext)
             .ok()?
             .len();
-        buf.truncate(len);
-        Some(buf)
+        Some(skip..skip + len)
     }
 }
 
