@@ -247,6 +247,19 @@ fn form_of(profile: u16) -> ExtensionForm {
     }
 }
 
+/// Copies `src` into `dst` (same length). Short elements (audio level, abs-send-time,
+/// transport-cc) are the common case: fixed-size copies are plain stores, memcpy a call.
+#[inline(always)]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    match *src {
+        [a] => dst.copy_from_slice(&[a]),
+        [a, b] => dst.copy_from_slice(&[a, b]),
+        [a, b, c] => dst.copy_from_slice(&[a, b, c]),
+        [a, b, c, d] => dst.copy_from_slice(&[a, b, c, d]),
+        _ => dst.copy_from_slice(src),
+    }
+}
+
 /// Walks the extension elements once so later iteration cannot fail.
 fn validate_extension_block(buf: &[u8], start: usize, end: usize) -> Result<(), RtpError> {
     let profile = u16::from_be_bytes([buf[start], buf[start + 1]]);
@@ -450,36 +463,65 @@ impl RtpHeader<'_> {
         if self.payload_type > 127 {
             return Err(RtpError::OutOfRange("payload type above 127"));
         }
-        let has_ext = !self.extensions.is_empty();
-        // One pass: body length of the one-byte form and whether every element fits it.
-        let mut one_byte_body = 0usize;
-        let mut fits_one = true;
-        for e in self.extensions {
-            let n = e.data.len();
-            fits_one &= e.id.wrapping_sub(1) < 14 && n.wrapping_sub(1) < 16;
-            one_byte_body += 1 + n;
-        }
-        let two_byte = match self.extension_form {
-            ExtensionFormChoice::Auto => !fits_one,
-            ExtensionFormChoice::TwoByte => true,
-            ExtensionFormChoice::OneByte if fits_one => false,
-            ExtensionFormChoice::OneByte => return Err(self.one_byte_error()),
+        let too_small = |buf: &[u8]| match self.encoded_len() {
+            Ok(needed) => RtpError::BufferTooSmall {
+                needed,
+                have: buf.len(),
+            },
+            Err(e) => e,
         };
-        let ext_body = one_byte_body + if two_byte { self.extensions.len() } else { 0 };
-        let ext_words = ext_body.div_ceil(4);
-        if ext_words > u16::MAX as usize {
-            return Err(RtpError::OutOfRange(
-                "extension block longer than 65535 words",
-            ));
-        }
+        let has_ext = !self.extensions.is_empty();
         let csrc_len = 4 * self.csrcs.len();
-        let ext_len = if has_ext { 4 + 4 * ext_words } else { 0 };
-        let len = FIXED_HEADER_LEN + csrc_len + ext_len;
-        let have = buf.len();
-        let out = buf
-            .get_mut(..len)
-            .ok_or(RtpError::BufferTooSmall { needed: len, have })?;
-        let (fixed, rest) = out.split_at_mut(FIXED_HEADER_LEN);
+        let base = FIXED_HEADER_LEN + csrc_len;
+        let len = if has_ext {
+            // One pass: write the elements in the one-byte form while they fit it; fall
+            // back to the two-byte form otherwise (or when asked to).
+            let mut end = None;
+            if self.extension_form != ExtensionFormChoice::TwoByte {
+                end = self
+                    .write_one_byte(buf, base + 4)
+                    .ok_or_else(|| too_small(buf))?;
+                if end.is_none() && self.extension_form == ExtensionFormChoice::OneByte {
+                    return Err(self.one_byte_error());
+                }
+            }
+            let (two_byte, end) = match end {
+                Some(e) => (false, e),
+                None => (
+                    true,
+                    self.write_two_byte(buf, base + 4)
+                        .ok_or_else(|| too_small(buf))??,
+                ),
+            };
+            let body = end - (base + 4);
+            let words = body.div_ceil(4);
+            if words > u16::MAX as usize {
+                return Err(RtpError::OutOfRange(
+                    "extension block longer than 65535 words",
+                ));
+            }
+            let total = base + 4 + 4 * words;
+            let pad = buf.get_mut(end..total).ok_or_else(|| too_small(&[]))?;
+            // at most 3 bytes; a fixed-size store beats a call to memset
+            match pad.len() {
+                1 => pad.copy_from_slice(&[0]),
+                2 => pad.copy_from_slice(&[0, 0]),
+                3 => pad.copy_from_slice(&[0, 0, 0]),
+                _ => {}
+            }
+            let profile = if two_byte {
+                TWO_BYTE_PROFILE
+            } else {
+                ONE_BYTE_PROFILE
+            };
+            let word = (profile as u32) << 16 | words as u32;
+            buf[base..base + 4].copy_from_slice(&word.to_be_bytes());
+            total
+        } else {
+            base
+        };
+        let out = buf.get_mut(..base).ok_or_else(|| too_small(&[]))?;
+        let (fixed, csrc_area) = out.split_at_mut(FIXED_HEADER_LEN);
         let b0 = 0x80
             | if self.padding > 0 { 0x20 } else { 0 }
             | if has_ext { 0x10 } else { 0 }
@@ -490,54 +532,50 @@ impl RtpHeader<'_> {
         fixed[0..4].copy_from_slice(&word0.to_be_bytes());
         fixed[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
         fixed[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
-        let (csrc_area, ext) = rest.split_at_mut(csrc_len);
         for (chunk, c) in csrc_area.chunks_exact_mut(4).zip(self.csrcs) {
             chunk.copy_from_slice(&c.to_be_bytes());
         }
-        if has_ext {
-            let profile = if two_byte {
-                TWO_BYTE_PROFILE
-            } else {
-                ONE_BYTE_PROFILE
-            };
-            let word = (profile as u32) << 16 | ext_words as u32;
-            ext[..4].copy_from_slice(&word.to_be_bytes());
-            // Zero the last word first: it holds the padding after the elements.
-            let end = ext.len();
-            ext[end - 4..].copy_from_slice(&[0; 4]);
-            let mut i = 4;
-            for e in self.extensions {
-                let d = e.data;
-                if two_byte {
-                    if e.id == 0 || d.len() > 255 {
-                        return Err(RtpError::ExtensionNotRepresentable {
-                            id: e.id,
-                            len: d.len(),
-                            form: "two-byte",
-                        });
-                    }
-                    ext[i] = e.id;
-                    ext[i + 1] = d.len() as u8;
-                    i += 2;
-                } else {
-                    // lengths 1..=16 were checked by `choose_two_byte`
-                    ext[i] = e.id << 4 | (d.len() as u8).wrapping_sub(1);
-                    i += 1;
-                }
-                let dst = &mut ext[i..i + d.len()];
-                // Short elements (audio level, abs-send-time, transport-cc) are the
-                // common case: fixed-size copies are plain stores, memcpy is a call.
-                match *d {
-                    [a] => dst.copy_from_slice(&[a]),
-                    [a, b] => dst.copy_from_slice(&[a, b]),
-                    [a, b, c] => dst.copy_from_slice(&[a, b, c]),
-                    [a, b, c, e] => dst.copy_from_slice(&[a, b, c, e]),
-                    _ => dst.copy_from_slice(d),
-                }
-                i += d.len();
-            }
-        }
         Ok(len)
+    }
+
+    /// Writes the elements in the one-byte form from `start`. `None`: the buffer is too
+    /// small; `Some(None)`: an element does not fit the form; `Some(Some(end))`: done.
+    #[inline]
+    fn write_one_byte(&self, buf: &mut [u8], start: usize) -> Option<Option<usize>> {
+        let mut i = start;
+        for e in self.extensions {
+            let d = e.data;
+            let n = d.len();
+            if e.id.wrapping_sub(1) >= 14 || n.wrapping_sub(1) >= 16 {
+                return Some(None);
+            }
+            let dst = buf.get_mut(i..i + 1 + n)?;
+            dst[0] = e.id << 4 | (n as u8 - 1);
+            copy_small(&mut dst[1..], d);
+            i += 1 + n;
+        }
+        Some(Some(i))
+    }
+
+    /// Writes the elements in the two-byte form from `start`, returning the end.
+    fn write_two_byte(&self, buf: &mut [u8], start: usize) -> Option<Result<usize, RtpError>> {
+        let mut i = start;
+        for e in self.extensions {
+            let d = e.data;
+            if e.id == 0 || d.len() > 255 {
+                return Some(Err(RtpError::ExtensionNotRepresentable {
+                    id: e.id,
+                    len: d.len(),
+                    form: "two-byte",
+                }));
+            }
+            let dst = buf.get_mut(i..i + 2 + d.len())?;
+            dst[0] = e.id;
+            dst[1] = d.len() as u8;
+            copy_small(&mut dst[2..], d);
+            i += 2 + d.len();
+        }
+        Some(Ok(i))
     }
 
     /// Writes header, `payload` and padding into `buf`, returning the packet length.
