@@ -1,5 +1,6 @@
 //! TURN interop on loopback:
-//! - our `oxrtc_ice::turn::Client` against coturn's `turnserver` (UDP and TCP);
+//! - our `oxrtc_ice::turn::Client` against coturn's `turnserver` (UDP, TCP, and TLS
+//!   with `TlsClient`);
 //! - coturn's `turnutils_uclient` against our `oxrtc_ice::turn::Server` (UDP, TCP, Send
 //!   indications), with its loss and packet counts parsed;
 //! - our client against our server over real sockets.
@@ -22,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use oxrtc_ice::stun::{Class, Integrity, Message, MessageRef, Method, TransactionId};
 use oxrtc_ice::turn::{
-    frame_len, Client, ClientConfig, ClientTransport, Event, FiveTuple, Server, ServerConfig,
-    ServerEvent, ServerTransmitKind, TransportProtocol,
+    frame_len, rustls, Client, ClientConfig, ClientTransport, Event, FiveTuple, Server,
+    ServerConfig, ServerEvent, ServerTransmitKind, TlsClient, TransportProtocol,
 };
 use oxrtc_interop::require_program;
 
@@ -74,13 +75,28 @@ fn wait_for_stun(addr: SocketAddr) {
     panic!("TURN server at {addr} never answered a Binding request");
 }
 
-fn start_coturn(port: u16) -> Option<Process> {
+/// Starts coturn on `port` (UDP and TCP), and with `tls` = (port, directory holding
+/// cert.pem and key.pem) also TLS.
+fn start_coturn(port: u16, tls: Option<(u16, &std::path::Path)>) -> Option<Process> {
     let turnserver = require_program("turnserver")?;
     let min_port = 20_000 + (port % 20_000);
-    let child = Command::new(turnserver)
+    let mut cmd = Command::new(turnserver);
+    match tls {
+        None => {
+            cmd.arg("--no-tls");
+        }
+        Some((tls_port, dir)) => {
+            cmd.arg("--tls-listening-port")
+                .arg(tls_port.to_string())
+                .arg("--cert")
+                .arg(dir.join("cert.pem"))
+                .arg("--pkey")
+                .arg(dir.join("key.pem"));
+        }
+    }
+    let child = cmd
         .args([
             "-n",
-            "--no-tls",
             "--no-dtls",
             "--lt-cred-mech",
             "--user",
@@ -139,6 +155,11 @@ fn start_our_server(config: ServerConfig) -> OurServer {
     let stop2 = stop.clone();
     let thread = std::thread::spawn(move || {
         let mut server = Server::new(config);
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        server.set_unix_time(Instant::now(), unix);
         let mut relays: HashMap<SocketAddr, UdpSocket> = HashMap::new();
         let mut conns: HashMap<FiveTuple, (TcpStream, Vec<u8>)> = HashMap::new();
         let mut buf = vec![0u8; 65_536];
@@ -283,23 +304,37 @@ enum Socket {
     Tcp(TcpStream),
 }
 
+/// How one of our clients reaches the server.
+#[derive(Clone)]
+enum Via {
+    Udp,
+    Tcp,
+    /// TLS over TCP, trusting this configuration's roots for "localhost".
+    Tls(Arc<rustls::ClientConfig>),
+}
+
+enum Inner {
+    Plain(Box<Client>),
+    Tls(Box<TlsClient>),
+}
+
 /// One of our clients on a real socket.
 struct Peer {
     socket: Socket,
-    client: Client,
+    inner: Inner,
     server: SocketAddr,
     events: Vec<Event>,
 }
 
 impl Peer {
-    fn new(server: SocketAddr, transport: ClientTransport, user: &str, pass: &str) -> Self {
-        let socket = match transport {
-            ClientTransport::Udp => {
+    fn new(server: SocketAddr, via: &Via, user: &str, pass: &str) -> Self {
+        let socket = match via {
+            Via::Udp => {
                 let s = UdpSocket::bind((LOCALHOST, 0)).unwrap();
                 s.set_nonblocking(true).unwrap();
                 Socket::Udp(s)
             }
-            ClientTransport::Stream => {
+            Via::Tcp | Via::Tls(_) => {
                 let s = TcpStream::connect(server).unwrap();
                 s.set_nodelay(true).unwrap();
                 s.set_nonblocking(true).unwrap();
@@ -307,13 +342,36 @@ impl Peer {
             }
         };
         let mut config = ClientConfig::new(server, user, pass);
-        config.transport = transport;
         config.software = Some("oxrtc interop".into());
+        let inner = match via {
+            Via::Udp => Inner::Plain(Box::new(Client::new(config))),
+            Via::Tcp => {
+                config.transport = ClientTransport::Stream;
+                Inner::Plain(Box::new(Client::new(config)))
+            }
+            Via::Tls(tls) => Inner::Tls(Box::new(
+                TlsClient::new(config, tls.clone(), "localhost".try_into().unwrap()).unwrap(),
+            )),
+        };
         Self {
             socket,
-            client: Client::new(config),
+            inner,
             server,
             events: Vec::new(),
+        }
+    }
+
+    fn client(&self) -> &Client {
+        match &self.inner {
+            Inner::Plain(c) => c,
+            Inner::Tls(t) => t.client(),
+        }
+    }
+
+    fn c(&mut self) -> &mut Client {
+        match &mut self.inner {
+            Inner::Plain(c) => c,
+            Inner::Tls(t) => t.client_mut(),
         }
     }
 
@@ -321,7 +379,14 @@ impl Peer {
     /// anything moved.
     fn poll(&mut self) -> bool {
         let mut busy = false;
-        while let Some(t) = self.client.poll_transmit() {
+        loop {
+            let t = match &mut self.inner {
+                Inner::Plain(c) => c.poll_transmit(),
+                Inner::Tls(t) => t.poll_transmit(),
+            };
+            let Some(t) = t else {
+                break;
+            };
             // Relay-only: we never address anything but the TURN server.
             assert_eq!(t.destination, self.server);
             busy = true;
@@ -347,16 +412,23 @@ impl Peer {
                 Ok((0, _)) => break,
                 Ok((n, from)) => {
                     busy = true;
-                    let _ = self.client.handle_receive(now, from, &buf[..n]);
+                    let r = match &mut self.inner {
+                        Inner::Plain(c) => c.handle_receive(now, from, &buf[..n]),
+                        Inner::Tls(t) => t.handle_receive(now, from, &buf[..n]),
+                    };
+                    if let Err(e) = r {
+                        eprintln!("client receive error: {e}");
+                    }
                 }
                 Err(_) => break,
             }
         }
         let now = Instant::now();
-        if self.client.poll_timeout().is_some_and(|t| t <= now) {
-            self.client.handle_timeout(now);
+        let c = self.c();
+        if c.poll_timeout().is_some_and(|t| t <= now) {
+            c.handle_timeout(now);
         }
-        while let Some(e) = self.client.poll_event() {
+        while let Some(e) = self.c().poll_event() {
             busy = true;
             self.events.push(e);
         }
@@ -389,46 +461,44 @@ fn count_data(p: &Peer, from: SocketAddr) -> usize {
         .count()
 }
 
-/// Two of our clients exchange data only through their relays on `server`.
-fn exchange_through_relays(server: SocketAddr, transport: ClientTransport, user: &str, pass: &str) {
+/// Two of our clients exchange data only through their relays (client i talks to
+/// `servers[i]`, both addresses of one TURN server).
+fn exchange_through_relays(servers: [SocketAddr; 2], via: [Via; 2], user: &str, pass: &str) {
     let mut peers = [
-        Peer::new(server, transport, user, pass),
-        Peer::new(server, transport, user, pass),
+        Peer::new(servers[0], &via[0], user, pass),
+        Peer::new(servers[1], &via[1], user, pass),
     ];
     let now = Instant::now();
     for p in &mut peers {
-        p.client.allocate(now).unwrap();
+        p.c().allocate(now).unwrap();
     }
-    drive(&mut peers, |p| p.iter().all(|p| p.client.is_allocated()));
-    let ra = peers[0].client.relayed_address().unwrap();
-    let rb = peers[1].client.relayed_address().unwrap();
+    drive(&mut peers, |p| p.iter().all(|p| p.client().is_allocated()));
+    let ra = peers[0].c().relayed_address().unwrap();
+    let rb = peers[1].c().relayed_address().unwrap();
     assert_ne!(ra, rb);
     assert_eq!(ra.ip(), IpAddr::from(LOCALHOST));
 
     let now = Instant::now();
-    peers[0].client.create_permission(now, rb.ip()).unwrap();
-    peers[1].client.create_permission(now, ra.ip()).unwrap();
+    peers[0].c().create_permission(now, rb.ip()).unwrap();
+    peers[1].c().create_permission(now, ra.ip()).unwrap();
     drive(&mut peers, |p| {
-        p[0].client.has_permission(rb.ip()) && p[1].client.has_permission(ra.ip())
+        p[0].client().has_permission(rb.ip()) && p[1].client().has_permission(ra.ip())
     });
 
     // Send/Data indications.
-    peers[0]
-        .client
-        .send_to(rb, b"ping through the relay")
-        .unwrap();
+    peers[0].c().send_to(rb, b"ping through the relay").unwrap();
     drive(&mut peers, |p| count_data(&p[1], ra) == 1);
     assert!(peers[1].events.contains(&Event::Data {
         peer: ra,
         data: b"ping through the relay".to_vec()
     }));
-    peers[1].client.send_to(ra, b"pong").unwrap();
+    peers[1].c().send_to(ra, b"pong").unwrap();
     drive(&mut peers, |p| count_data(&p[0], rb) == 1);
 
     // Channels.
     let now = Instant::now();
-    peers[0].client.bind_channel(now, rb).unwrap();
-    peers[1].client.bind_channel(now, ra).unwrap();
+    peers[0].c().bind_channel(now, rb).unwrap();
+    peers[1].c().bind_channel(now, ra).unwrap();
     drive(&mut peers, |p| {
         p.iter().all(|p| {
             p.events
@@ -437,20 +507,14 @@ fn exchange_through_relays(server: SocketAddr, transport: ClientTransport, user:
         })
     });
     for i in 0..50u32 {
-        peers[0].client.send_to(rb, &i.to_be_bytes()).unwrap();
-        peers[1]
-            .client
-            .send_to(ra, &(1000 + i).to_be_bytes())
-            .unwrap();
+        peers[0].c().send_to(rb, &i.to_be_bytes()).unwrap();
+        peers[1].c().send_to(ra, &(1000 + i).to_be_bytes()).unwrap();
         peers[0].poll();
         peers[1].poll();
     }
     // Loopback UDP may in principle drop under load; TCP must deliver all.
-    let want = if transport == ClientTransport::Udp {
-        45
-    } else {
-        51
-    };
+    let reliable = via.iter().all(|v| !matches!(v, Via::Udp));
+    let want = if reliable { 51 } else { 45 };
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline
         && (count_data(&peers[1], ra) < 51 || count_data(&peers[0], rb) < 51)
@@ -472,7 +536,7 @@ fn exchange_through_relays(server: SocketAddr, transport: ClientTransport, user:
 
     let now = Instant::now();
     for p in &mut peers {
-        p.client.close(now);
+        p.c().close(now);
     }
     drive(&mut peers, |p| {
         p.iter().all(|p| p.events.contains(&Event::Closed))
@@ -482,29 +546,90 @@ fn exchange_through_relays(server: SocketAddr, transport: ClientTransport, user:
 #[test]
 fn our_client_against_coturn_udp() {
     let port = free_port();
-    let Some(_coturn) = start_coturn(port) else {
+    let Some(_coturn) = start_coturn(port, None) else {
         return;
     };
-    exchange_through_relays(
-        SocketAddr::from((LOCALHOST, port)),
-        ClientTransport::Udp,
-        "u",
-        "p",
-    );
+    let server = SocketAddr::from((LOCALHOST, port));
+    exchange_through_relays([server; 2], [Via::Udp, Via::Udp], "u", "p");
 }
 
 #[test]
 fn our_client_against_coturn_tcp() {
     let port = free_port();
-    let Some(_coturn) = start_coturn(port) else {
+    let Some(_coturn) = start_coturn(port, None) else {
         return;
     };
+    let server = SocketAddr::from((LOCALHOST, port));
+    exchange_through_relays([server; 2], [Via::Tcp, Via::Tcp], "u", "p");
+}
+
+/// A self-signed certificate for "localhost" made by the openssl CLI, and a rustls
+/// client configuration that trusts it.
+fn localhost_certificate(dir: &std::path::Path) -> Option<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    let openssl = require_program("openssl")?;
+    let status = Command::new(openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            // An end-entity certificate (openssl makes a CA by default, which webpki
+            // refuses as a server certificate).
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+        ])
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "openssl req failed");
+    let cert = rustls::pki_types::CertificateDer::from_pem_file(dir.join("cert.pem")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).unwrap();
+    Some(Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    ))
+}
+
+#[test]
+fn our_tls_client_against_coturn() {
+    let dir = std::env::temp_dir().join(format!("oxrtc-turn-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let Some(tls) = localhost_certificate(&dir) else {
+        return;
+    };
+    let port = free_port();
+    let tls_port = free_port();
+    let Some(_coturn) = start_coturn(port, Some((tls_port, &dir))) else {
+        return;
+    };
+    // One client over TLS, the other over UDP: data crosses both relays.
     exchange_through_relays(
-        SocketAddr::from((LOCALHOST, port)),
-        ClientTransport::Stream,
+        [
+            SocketAddr::from((LOCALHOST, tls_port)),
+            SocketAddr::from((LOCALHOST, port)),
+        ],
+        [Via::Tls(tls), Via::Udp],
         "u",
         "p",
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn our_config() -> ServerConfig {
@@ -516,8 +641,9 @@ fn our_config() -> ServerConfig {
 #[test]
 fn our_client_against_our_server() {
     let server = start_our_server(our_config());
-    exchange_through_relays(server.addr, ClientTransport::Udp, "u", "p");
-    exchange_through_relays(server.addr, ClientTransport::Stream, "u", "p");
+    exchange_through_relays([server.addr; 2], [Via::Udp, Via::Udp], "u", "p");
+    exchange_through_relays([server.addr; 2], [Via::Tcp, Via::Tcp], "u", "p");
+    exchange_through_relays([server.addr; 2], [Via::Tcp, Via::Udp], "u", "p");
 }
 
 /// Counts from `turnutils_uclient`'s summary.
@@ -609,11 +735,26 @@ fn coturn_uclient_against_our_server() {
 }
 
 #[test]
+fn coturn_uclient_rest_api_credentials_against_our_server() {
+    // uclient derives "timestamp:u" and base64(HMAC-SHA1(secret, username)) itself: the
+    // TURN REST API formula checked against coturn's own implementation of it.
+    let mut config = our_config();
+    config.users.clear();
+    config.rest_secret = Some("s3cret".into());
+    let server = start_our_server(config);
+    let Some(r) = run_uclient(server.addr.port(), &["-c", "-W", "s3cret"]) else {
+        return;
+    };
+    assert_eq!(r.received, r.sent);
+    assert!(r.sent >= 80);
+}
+
+#[test]
 fn coturn_uclient_against_coturn_baseline() {
     // The same run against coturn itself, so a failure above can be told apart from a
     // uclient quirk.
     let port = free_port();
-    let Some(_coturn) = start_coturn(port) else {
+    let Some(_coturn) = start_coturn(port, None) else {
         return;
     };
     let Some(r) = run_uclient(port, &["-c"]) else {
