@@ -443,19 +443,22 @@ fn thread_cpu_time() -> Option<Duration> {
 /// Fixed-work run for a readable summary: Gbit/s and the ratio to the faster baseline.
 /// Throughput is computed on this thread's CPU time when the OS reports it (on a shared
 /// machine wall time mostly measures other processes), and each implementation keeps the
-/// best of three turns.
+/// best of five turns.
 fn summary() {
     fn gbps(t: &mut dyn Transfer) -> (f64, f64) {
-        let rounds = 8;
+        // At least 0.4 s of work per turn, so scheduling noise averages out.
         let (start, cpu_start) = (Instant::now(), thread_cpu_time());
-        for _ in 0..rounds {
+        let mut rounds = 0;
+        let mut cpu = 0.0;
+        while rounds == 0 || cpu < 0.4 {
             t.transfer(MESSAGES);
+            rounds += 1;
+            cpu = match (cpu_start, thread_cpu_time()) {
+                (Some(a), Some(b)) if b > a => (b - a).as_secs_f64(),
+                _ => start.elapsed().as_secs_f64(),
+            };
         }
         let wall = start.elapsed().as_secs_f64();
-        let cpu = match (cpu_start, thread_cpu_time()) {
-            (Some(a), Some(b)) if b > a => (b - a).as_secs_f64(),
-            _ => wall,
-        };
         let bits = (rounds * MESSAGES * MESSAGE * 8) as f64;
         (bits / cpu / 1e9, bits / wall / 1e9)
     }
@@ -466,7 +469,7 @@ fn summary() {
         ("rtc-sctp", Box::new(rtc::Pair::new())),
     ];
     let mut best = [(0f64, 0f64); 4];
-    for _ in 0..3 {
+    for _ in 0..5 {
         for (i, (_, pair)) in pairs.iter_mut().enumerate() {
             let (cpu, wall) = gbps(pair.as_mut());
             best[i] = (best[i].0.max(cpu), best[i].1.max(wall));

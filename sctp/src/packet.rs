@@ -78,9 +78,11 @@ impl Packet {
 
 /// CRC32c of a packet with its checksum field taken as zero.
 pub fn checksum(packet: &[u8]) -> u32 {
-    let crc = crc32c::crc32c(&packet[..8]);
-    let crc = crc32c::crc32c_append(crc, &[0; 4]);
-    crc32c::crc32c_append(crc, &packet[COMMON_HEADER_LEN..])
+    let mut header = [0u8; COMMON_HEADER_LEN];
+    let n = packet.len().min(8);
+    header[..n].copy_from_slice(&packet[..n]);
+    let crc = crc32c::crc32c(&header);
+    crc32c::crc32c_append(crc, packet.get(COMMON_HEADER_LEN..).unwrap_or_default())
 }
 
 /// Builds a packet in a caller-owned buffer.

@@ -39,6 +39,12 @@ struct Partial {
 
 impl Partial {
     fn insert(&mut self, frag: Frag) -> bool {
+        // Fragments usually arrive in order: append without searching.
+        if self.frags.last().is_none_or(|last| last.seq < frag.seq) {
+            self.bytes += frag.payload.len();
+            self.frags.push(frag);
+            return true;
+        }
         match self.frags.binary_search_by_key(&frag.seq, |f| f.seq) {
             Ok(_) => false,
             Err(pos) => {
@@ -60,17 +66,24 @@ impl Partial {
         }
     }
 
-    fn assemble(self) -> (u32, Bytes) {
+    /// Joins the fragments; the emptied fragment list is kept in `spare` for reuse, so
+    /// steady-state reassembly does not allocate it per message.
+    fn assemble(mut self, spare: &mut Vec<Frag>) -> (u32, Bytes) {
         let ppid = self.frags.first().map_or(0, |f| f.ppid);
-        if self.frags.len() == 1 {
-            let payload = self.frags.into_iter().next().map(|f| f.payload);
-            return (ppid, payload.unwrap_or_default());
+        let payload = if self.frags.len() == 1 {
+            self.frags.pop().map(|f| f.payload).unwrap_or_default()
+        } else {
+            let mut out = BytesMut::with_capacity(self.bytes);
+            for f in &self.frags {
+                out.extend_from_slice(&f.payload);
+            }
+            out.freeze()
+        };
+        self.frags.clear();
+        if self.frags.capacity() > spare.capacity() {
+            *spare = self.frags;
         }
-        let mut out = BytesMut::with_capacity(self.bytes);
-        for f in &self.frags {
-            out.extend_from_slice(&f.payload);
-        }
-        (ppid, out.freeze())
+        (ppid, payload)
     }
 }
 
@@ -99,6 +112,7 @@ pub(crate) struct Reassembly {
     buffered: usize,
     max_message: usize,
     pub(crate) ready: VecDeque<Delivered>,
+    spare: Vec<Frag>,
 }
 
 /// `a <= b` in serial number arithmetic of `bits` bits (RFC 1982).
@@ -118,6 +132,7 @@ impl Reassembly {
             buffered: 0,
             max_message,
             ready: VecDeque::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -191,9 +206,14 @@ impl Reassembly {
         } else {
             &mut stream.ordered
         };
+        let spare = &mut self.spare;
         let partial = map.entry(mid).or_insert_with(|| Partial {
-            // Room for a 64 KiB message at the default MTU without regrowing.
-            frags: Vec::with_capacity(64),
+            // Reuse the last message's list: room for a 64 KiB message without regrowing.
+            frags: if spare.capacity() > 0 {
+                std::mem::take(spare)
+            } else {
+                Vec::with_capacity(64)
+            },
             bytes: 0,
         });
         let len = frag.payload.len();
@@ -203,18 +223,19 @@ impl Reassembly {
         if partial.bytes > self.max_message {
             return Err(TooLarge);
         }
+        if !partial.is_complete() {
+            return Ok(());
+        }
         if unordered {
-            if partial.is_complete() {
-                let partial = map.remove(&mid).unwrap_or_default();
-                self.buffered -= partial.bytes;
-                let (ppid, payload) = partial.assemble();
-                self.ready.push_back(Delivered {
-                    stream_id,
-                    ppid,
-                    payload,
-                });
-            }
-        } else {
+            let partial = map.remove(&mid).unwrap_or_default();
+            self.buffered -= partial.bytes;
+            let (ppid, payload) = partial.assemble(&mut self.spare);
+            self.ready.push_back(Delivered {
+                stream_id,
+                ppid,
+                payload,
+            });
+        } else if mid == stream.next_ordered {
             self.deliver_ordered(stream_id);
         }
         Ok(())
@@ -273,7 +294,7 @@ impl Reassembly {
                 }
             }
             self.buffered -= partial.bytes;
-            let (ppid, payload) = partial.assemble();
+            let (ppid, payload) = partial.assemble(&mut self.spare);
             self.ready.push_back(Delivered {
                 stream_id,
                 ppid,
@@ -296,7 +317,7 @@ impl Reassembly {
             }
             let partial = stream.ordered.remove(&next).unwrap_or_default();
             self.buffered -= partial.bytes;
-            let (ppid, payload) = partial.assemble();
+            let (ppid, payload) = partial.assemble(&mut self.spare);
             self.ready.push_back(Delivered {
                 stream_id,
                 ppid,
