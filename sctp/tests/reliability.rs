@@ -256,3 +256,43 @@ fn tail_loss_is_repaired_before_the_retransmission_timeout() {
     );
     assert_eq!(received(&p.b_events, ch)[1], "lost");
 }
+
+/// Tail loss probe: when the last packet of a flight is lost and nothing follows it, a
+/// probe goes out after about two RTTs plus the delayed-ack allowance, before T3-rtx.
+#[test]
+fn lost_tail_is_probed_before_the_retransmission_timeout() {
+    let mut p = Pair::new(
+        config(true, 1),
+        config(false, 2),
+        LinkConfig {
+            latency: Duration::from_millis(10),
+            ..LinkConfig::default()
+        },
+    );
+    p.connect();
+    let ch = p.a.open_channel(ChannelConfig::default()).unwrap();
+    p.a.send(ch, MessageKind::Binary, Bytes::from_static(b"warm-up"))
+        .unwrap();
+    assert!(
+        p.drive(Duration::from_secs(5), |p| received(&p.b_events, ch).len()
+            == 1)
+    );
+    let until = p.now() + Duration::from_secs(1);
+    p.drive(Duration::from_secs(2), |p| p.now() >= until);
+
+    let t0 = p.now();
+    p.a.send(ch, MessageKind::Binary, Bytes::from_static(b"tail"))
+        .unwrap();
+    p.net.a_to_b.set_blackhole(true);
+    p.flush();
+    p.net.a_to_b.set_blackhole(false);
+    assert!(
+        p.drive(Duration::from_secs(5), |p| received(&p.b_events, ch).len()
+            == 2)
+    );
+    let repaired = p.now() - t0;
+    assert!(
+        repaired < Duration::from_millis(350),
+        "took {repaired:?}; RTO.Min is 400 ms"
+    );
+}

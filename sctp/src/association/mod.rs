@@ -149,6 +149,8 @@ struct Tcb {
     error_count: u32,
     control: VecDeque<Chunk>,
     heartbeat: Option<(u64, Instant)>,
+    /// A tail loss probe went out and nothing was acknowledged since (one per episode).
+    tlp_fired: bool,
     shutdown_retransmits: u32,
     // RFC 6525 state.
     next_req_seq: u32,
@@ -894,6 +896,7 @@ impl Association {
             error_count: 0,
             control: VecDeque::new(),
             heartbeat: None,
+            tlp_fired: false,
             shutdown_retransmits: 0,
             next_req_seq: my_initial_tsn,
             peer_last_req_seq: peer_initial_tsn.wrapping_sub(1),
@@ -1193,6 +1196,9 @@ impl Association {
         if outcome.cum_advanced {
             tcb.error_count = 0;
         }
+        if outcome.acked_any {
+            tcb.tlp_fired = false;
+        }
         for (stream, msg) in tcb.tx.abandoned_messages.drain(..) {
             self.send_queue.discard(stream, msg);
         }
@@ -1203,6 +1209,13 @@ impl Association {
         } else {
             self.timers.stop(Timer::T3Rtx);
         }
+        arm_probe(
+            &mut self.timers,
+            tcb,
+            now,
+            self.config.mtu,
+            self.config.delayed_ack,
+        );
         self.check_shutdown(now);
     }
 
@@ -1574,6 +1587,7 @@ impl Association {
                 }
                 tcb.rto.back_off();
                 tcb.tx.handle_t3_expiry(now);
+                self.timers.stop(Timer::Probe);
                 for (stream, msg) in tcb.tx.abandoned_messages.drain(..) {
                     self.send_queue.discard(stream, msg);
                 }
@@ -1581,6 +1595,19 @@ impl Association {
                     tcb.tx.fwd_tsn_needed = true;
                 }
                 self.timers.set(Timer::T3Rtx, now + tcb.rto.rto());
+            }
+            Timer::Probe => {
+                let established = self.is_established();
+                let Some(tcb) = self.tcb.as_mut() else {
+                    return;
+                };
+                if tcb.tx.has_in_flight() && !tcb.tlp_fired && established {
+                    tcb.tlp_fired = true;
+                    tcb.tx.probe(now);
+                    for (stream, msg) in tcb.tx.abandoned_messages.drain(..) {
+                        self.send_queue.discard(stream, msg);
+                    }
+                }
             }
             Timer::DelayedAck => {
                 if let Some(tcb) = self.tcb.as_mut() {
@@ -1800,8 +1827,11 @@ impl Association {
                 chunk.write_chunk(tcb.idata, w_buf(&mut w));
                 sent_data = true;
             }
-            if sent_data && !self.timers.is_running(Timer::T3Rtx) {
-                self.timers.set(Timer::T3Rtx, now + tcb.rto.rto());
+            if sent_data {
+                if !self.timers.is_running(Timer::T3Rtx) {
+                    self.timers.set(Timer::T3Rtx, now + tcb.rto.rto());
+                }
+                arm_probe(&mut self.timers, tcb, now, mtu, self.config.delayed_ack);
             }
         }
         if w.is_empty() {
@@ -1810,6 +1840,23 @@ impl Association {
         let zero = tcb.zero_checksum_tx && self.is_established();
         Some(w.finish(zero))
     }
+}
+
+/// RFC 8985 §7.2: schedule a tail loss probe two smoothed RTTs after the last send (plus
+/// the peer's delayed-ack allowance when a single packet is out), never after T3-rtx.
+fn arm_probe(timers: &mut Timers, tcb: &Tcb, now: Instant, mtu: usize, delayed_ack: Duration) {
+    let Some(srtt) = tcb.rto.srtt() else {
+        return;
+    };
+    if tcb.tlp_fired || !tcb.tx.has_in_flight() {
+        timers.stop(Timer::Probe);
+        return;
+    }
+    let mut pto = (2 * srtt).max(Duration::from_millis(10));
+    if tcb.tx.flight_size() <= mtu {
+        pto += delayed_ack;
+    }
+    timers.set(Timer::Probe, now + pto.min(tcb.rto.rto()));
 }
 
 fn w_buf<'a>(w: &'a mut PacketWriter<'_>) -> &'a mut Vec<u8> {

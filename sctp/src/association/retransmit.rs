@@ -33,6 +33,8 @@ struct Sent {
 #[derive(Debug, Default)]
 pub(crate) struct SackOutcome {
     pub(crate) cum_advanced: bool,
+    /// Something new was acknowledged (cumulatively or in a gap block).
+    pub(crate) acked_any: bool,
     pub(crate) rtt: Option<Duration>,
 }
 
@@ -275,6 +277,7 @@ impl RetransmitQueue {
             }
         }
         outcome.rtt = rtt_from.map(|t| now.saturating_duration_since(t));
+        outcome.acked_any = outcome.cum_advanced || highest_newly_acked.is_some();
         if let Some(rtt) = outcome.rtt {
             self.min_rtt = Some(self.min_rtt.map_or(rtt, |m| m.min(rtt)));
         }
@@ -449,6 +452,18 @@ impl RetransmitQueue {
             .copied()
             .collect();
         Some((self.adv_peer_ack as u32, skipped))
+    }
+
+    /// Tail loss probe (RFC 8985 §7.3): resend the newest unacknowledged chunk, past cwnd,
+    /// so its SACK reveals what else was lost. cwnd is left alone.
+    pub(crate) fn probe(&mut self, now: Instant) {
+        let Some(idx) = self.sent.iter().rposition(|s| !s.acked && !s.abandoned) else {
+            return;
+        };
+        let tsn = self.cum_ack + 1 + idx as u64;
+        self.mark_for_retransmit(tsn, now);
+        self.fast_rtx_budget = true;
+        self.advance_peer_ack_point();
     }
 
     /// T3-rtx expiry (RFC 9260 §6.3.3): collapse cwnd and mark everything in flight.

@@ -17,21 +17,24 @@ pub(crate) enum Timer {
     Heartbeat = 4,
     /// RFC 6525 §5.1.1: retransmits an unanswered RE-CONFIG request.
     Reconfig = 5,
+    /// Tail loss probe (RFC 8985 §7): resends the last chunk before T3-rtx would.
+    Probe = 6,
 }
 
-pub(crate) const ALL: [Timer; 6] = [
+pub(crate) const ALL: [Timer; 7] = [
     Timer::T1,
     Timer::T2Shutdown,
     Timer::T3Rtx,
     Timer::DelayedAck,
     Timer::Heartbeat,
     Timer::Reconfig,
+    Timer::Probe,
 ];
 
 /// Deadlines; `None` is a stopped timer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Timers {
-    deadlines: [Option<Instant>; 6],
+    deadlines: [Option<Instant>; 7],
 }
 
 impl Timers {
@@ -63,6 +66,6 @@ impl Timers {
     }
 
     pub(crate) fn stop_all(&mut self) {
-        self.deadlines = [None; 6];
+        self.deadlines = [None; 7];
     }
 }
