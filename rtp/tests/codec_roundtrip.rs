@@ -136,10 +136,7 @@ fn payloader(codec: Codec) -> Box<dyn Payloader> {
         Codec::Opus => Box::new(OpusPayloader),
         Codec::G711 => Box::new(G711Payloader),
         Codec::Vp8 => Box::new(Vp8Payloader::default()),
-        Codec::Vp9 => Box::new(Vp9Payloader {
-            flexible: true,
-            ..Default::default()
-        }),
+        Codec::Vp9 => Box::new(Vp9Payloader::new(true, Some((1280, 720)))),
         Codec::H264 => Box::new(H264Payloader::default()),
         Codec::H265 => Box::new(H265Payloader::default()),
         Codec::Av1 => Box::new(Av1Payloader::default()),

@@ -108,6 +108,7 @@ fn parse_obus(
 #[derive(Debug, Clone, Default)]
 pub struct Av1Payloader {
     buf: Vec<u8>,
+    pending: Vec<u8>,
 }
 
 impl Payloader for Av1Payloader {
@@ -130,28 +131,34 @@ impl Payloader for Av1Payloader {
         if !any {
             return Ok(0);
         }
-        let buf = &mut self.buf;
+        let (buf, pending) = (&mut self.buf, &mut self.pending);
         buf.clear();
         buf.push(0);
+        pending.clear();
         let mut count = 0;
         let mut first_packet = true;
         // Z of the packet being filled: its first element continues a fragment.
         let mut continuation = false;
-        // Flushing is deferred by one so the final packet is known when emitted.
-        let mut pending: Option<Vec<u8>> = None;
+        // Flushing is deferred by one so the final packet is known when emitted; the two
+        // buffers swap roles, so nothing is allocated after warm-up.
+        let mut has_pending = false;
         let mut flush =
-            |buf: &mut Vec<u8>, y: bool, z: bool, first: bool, pending: &mut Option<Vec<u8>>| {
+            |buf: &mut Vec<u8>, pending: &mut Vec<u8>, y: bool, z: bool, first: bool| {
                 // Z|Y|W=0|N: N marks the first packet of a coded video sequence.
                 buf[0] = (z as u8) << 7 | (y as u8) << 6 | ((first && has_seq) as u8) << 3;
-                if let Some(p) = pending.take() {
-                    emit(&p, false);
+                if has_pending {
+                    emit(pending, false);
                 }
-                *pending = Some(std::mem::replace(buf, vec![0]));
+                std::mem::swap(buf, pending);
+                has_pending = true;
+                buf.clear();
+                buf.push(0);
             };
         parse_obus(frame, |o| {
             if matches!(o.kind, OBU_TEMPORAL_DELIMITER | OBU_TILE_LIST) {
                 return Ok(());
             }
+            let head = &o.head[..o.head_len];
             let total = o.head_len + o.payload.len();
             let mut off = 0;
             while off < total {
@@ -163,7 +170,7 @@ impl Payloader for Av1Payloader {
                     c -= 1;
                 }
                 if c == 0 {
-                    flush(buf, false, continuation, first_packet, &mut pending);
+                    flush(buf, pending, false, continuation, first_packet);
                     first_packet = false;
                     continuation = false;
                     count += 1;
@@ -172,17 +179,20 @@ impl Payloader for Av1Payloader {
                 let mut lb = [0u8; 5];
                 let n = write_leb128(c as u32, &mut lb);
                 buf.extend_from_slice(&lb[..n]);
-                for i in off..off + c {
-                    buf.push(if i < o.head_len {
-                        o.head[i]
-                    } else {
-                        o.payload[i - o.head_len]
-                    });
+                // bytes off..off+c of head ++ payload
+                let end = off + c;
+                if off < head.len() {
+                    buf.extend_from_slice(&head[off..end.min(head.len())]);
                 }
-                off += c;
+                if end > head.len() {
+                    buf.extend_from_slice(
+                        &o.payload[off.max(head.len()) - head.len()..end - head.len()],
+                    );
+                }
+                off = end;
                 if off < total {
                     // fragment continues in the next packet
-                    flush(buf, true, continuation, first_packet, &mut pending);
+                    flush(buf, pending, true, continuation, first_packet);
                     first_packet = false;
                     continuation = true;
                     count += 1;
@@ -191,13 +201,12 @@ impl Payloader for Av1Payloader {
             Ok(())
         })?;
         if buf.len() > 1 {
-            flush(buf, false, continuation, first_packet, &mut pending);
+            flush(buf, pending, false, continuation, first_packet);
             count += 1;
         }
-        if let Some(p) = pending {
-            emit(&p, true);
+        if has_pending {
+            emit(pending, true);
         }
-        self.buf.clear();
         Ok(count)
     }
 }

@@ -181,6 +181,19 @@ pub struct Vp9Payloader {
     pub flexible: bool,
     /// Width and height advertised in the scalability structure.
     pub resolution: Option<(u16, u16)>,
+    scratch: Vec<u8>,
+}
+
+impl Vp9Payloader {
+    /// A payloader in flexible or non-flexible mode, advertising `resolution` in the
+    /// scalability structure of keyframes when given.
+    pub fn new(flexible: bool, resolution: Option<(u16, u16)>) -> Self {
+        Self {
+            flexible,
+            resolution,
+            ..Self::default()
+        }
+    }
 }
 
 impl Payloader for Vp9Payloader {
@@ -195,7 +208,7 @@ impl Payloader for Vp9Payloader {
         }
         let key = vp9_frame_is_key(frame);
         let mut hdr = [0u8; 16];
-        let mut buf = Vec::new();
+        let buf = &mut self.scratch;
         let mut offset = 0;
         let mut count = 0;
         while offset < frame.len() {
@@ -241,7 +254,7 @@ impl Payloader for Vp9Payloader {
             buf.clear();
             buf.extend_from_slice(&hdr[..h]);
             buf.extend_from_slice(&frame[offset..offset + n]);
-            emit(&buf, last);
+            emit(buf, last);
             offset += n;
             count += 1;
         }
