@@ -32,12 +32,17 @@ const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
 /// A port free for both UDP and TCP on 127.0.0.1 right now.
 fn free_port() -> u16 {
+    free_port_on(IpAddr::V4(LOCALHOST))
+}
+
+/// A port free for both UDP and TCP on `ip` right now.
+fn free_port_on(ip: IpAddr) -> u16 {
     for _ in 0..100 {
-        let Ok(u) = UdpSocket::bind((LOCALHOST, 0)) else {
+        let Ok(u) = UdpSocket::bind((ip, 0)) else {
             continue;
         };
         let port = u.local_addr().unwrap().port();
-        if TcpListener::bind((LOCALHOST, port)).is_ok() {
+        if TcpListener::bind((ip, port)).is_ok() {
             return port;
         }
     }
@@ -56,7 +61,7 @@ impl Drop for Process {
 
 /// Waits until a STUN Binding request to `addr` is answered.
 fn wait_for_stun(addr: SocketAddr) {
-    let sock = UdpSocket::bind((LOCALHOST, 0)).unwrap();
+    let sock = UdpSocket::bind((addr.ip(), 0)).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
     let req = Message::new(Class::Request, Method::BINDING, TransactionId([7; 12]))
@@ -145,8 +150,12 @@ impl Drop for OurServer {
 }
 
 fn start_our_server(config: ServerConfig) -> OurServer {
-    let port = free_port();
-    let addr = SocketAddr::from((LOCALHOST, port));
+    start_our_server_on(IpAddr::V4(LOCALHOST), config)
+}
+
+fn start_our_server_on(ip: IpAddr, config: ServerConfig) -> OurServer {
+    let port = free_port_on(ip);
+    let addr = SocketAddr::new(ip, port);
     let udp = UdpSocket::bind(addr).unwrap();
     udp.set_nonblocking(true).unwrap();
     let listener = TcpListener::bind(addr).unwrap();
@@ -330,7 +339,7 @@ impl Peer {
     fn new(server: SocketAddr, via: &Via, user: &str, pass: &str) -> Self {
         let socket = match via {
             Via::Udp => {
-                let s = UdpSocket::bind((LOCALHOST, 0)).unwrap();
+                let s = UdpSocket::bind((server.ip(), 0)).unwrap();
                 s.set_nonblocking(true).unwrap();
                 Socket::Udp(s)
             }
@@ -476,7 +485,7 @@ fn exchange_through_relays(servers: [SocketAddr; 2], via: [Via; 2], user: &str, 
     let ra = peers[0].c().relayed_address().unwrap();
     let rb = peers[1].c().relayed_address().unwrap();
     assert_ne!(ra, rb);
-    assert_eq!(ra.ip(), IpAddr::from(LOCALHOST));
+    assert!(ra.ip().is_loopback() && ra.is_ipv4() == servers[0].is_ipv4());
 
     let now = Instant::now();
     peers[0].c().create_permission(now, rb.ip()).unwrap();
@@ -644,6 +653,20 @@ fn our_client_against_our_server() {
     exchange_through_relays([server.addr; 2], [Via::Udp, Via::Udp], "u", "p");
     exchange_through_relays([server.addr; 2], [Via::Tcp, Via::Tcp], "u", "p");
     exchange_through_relays([server.addr; 2], [Via::Tcp, Via::Udp], "u", "p");
+}
+
+#[test]
+fn our_client_against_our_server_ipv6() {
+    let ip = IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    if UdpSocket::bind((ip, 0)).is_err() {
+        eprintln!("skipping: no IPv6 loopback here");
+        return;
+    }
+    let config = ServerConfig::new("r", ip)
+        .with_user("u", "p")
+        .allow_loopback_peers();
+    let server = start_our_server_on(ip, config);
+    exchange_through_relays([server.addr; 2], [Via::Udp, Via::Tcp], "u", "p");
 }
 
 /// Counts from `turnutils_uclient`'s summary.
