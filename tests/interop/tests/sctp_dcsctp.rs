@@ -104,7 +104,8 @@ impl Peers {
                 SocketEvent::OnIncomingStreamReset(streams) => {
                     // RFC 8831 §6.7: answer the peer's reset by resetting our side.
                     self.dc.reset_streams(&streams).expect("reset back");
-                    self.dc_events.push(SocketEvent::OnIncomingStreamReset(streams));
+                    self.dc_events
+                        .push(SocketEvent::OnIncomingStreamReset(streams));
                 }
                 other => self.dc_events.push(other),
             }
@@ -223,7 +224,11 @@ fn scenario(ox_initiates: bool, zero_checksum: bool, interleaving: bool, drop_ev
                 .iter()
                 .any(|e| matches!(e, SocketEvent::OnConnected()))
     });
-    assert!(ok, "{label}: no connection; dcsctp events {:?}", p.dc_events);
+    assert!(
+        ok,
+        "{label}: no connection; dcsctp events {:?}",
+        p.dc_events
+    );
     let metrics = p.dc.get_metrics().expect("connected socket has metrics");
     assert_eq!(metrics.uses_zero_checksum, zero_checksum, "{label}");
     assert_eq!(metrics.uses_message_interleaving, interleaving, "{label}");
@@ -231,9 +236,8 @@ fn scenario(ox_initiates: bool, zero_checksum: bool, interleaving: bool, drop_ev
     assert_eq!(p.ox.uses_interleaving(), interleaving, "{label}");
 
     // oxrtc opens a channel with DCEP; dcsctp (through the code above) acknowledges it.
-    let ox_ch = p
-        .ox
-        .open_channel(ChannelConfig {
+    let ox_ch =
+        p.ox.open_channel(ChannelConfig {
             label: "from-oxrtc".into(),
             protocol: "json".into(),
             ..Default::default()
@@ -250,28 +254,25 @@ fn scenario(ox_initiates: bool, zero_checksum: bool, interleaving: bool, drop_ev
     // dcsctp opens a channel of the other parity and sends to oxrtc.
     let dc_ch: u16 = if ox_initiates { 1 } else { 0 };
     let open = data_channel_open("from-dcsctp", "", false);
-    p.dc
-        .send(
-            Message::new(StreamId(dc_ch), PpId(50), open),
-            &SendOptions::default(),
-        )
-        .expect("dcsctp open");
+    p.dc.send(
+        Message::new(StreamId(dc_ch), PpId(50), open),
+        &SendOptions::default(),
+    )
+    .expect("dcsctp open");
     let back: Vec<Vec<u8>> = (0..20).map(|i| payload(i + 3)).collect();
     for m in &back {
-        p.dc
-            .send(
-                Message::new(StreamId(dc_ch), PpId(53), m.clone()),
-                &SendOptions::default(),
-            )
-            .expect("dcsctp send");
-    }
-    // An empty string message travels as PPID 56 with one byte.
-    p.dc
-        .send(
-            Message::new(StreamId(dc_ch), PpId(56), vec![0]),
+        p.dc.send(
+            Message::new(StreamId(dc_ch), PpId(53), m.clone()),
             &SendOptions::default(),
         )
         .expect("dcsctp send");
+    }
+    // An empty string message travels as PPID 56 with one byte.
+    p.dc.send(
+        Message::new(StreamId(dc_ch), PpId(56), vec![0]),
+        &SendOptions::default(),
+    )
+    .expect("dcsctp send");
 
     let ok = p.drive(Duration::from_secs(120), |p| {
         p.dc_user_messages(ox_ch).len() == sent.len() + 1
@@ -320,9 +321,8 @@ fn scenario(ox_initiates: bool, zero_checksum: bool, interleaving: bool, drop_ev
     assert_eq!(p.ox_messages(dc_ch), want_back, "{label}");
 
     // An unordered, partially reliable channel also works against dcsctp.
-    let pr = p
-        .ox
-        .open_channel(ChannelConfig {
+    let pr =
+        p.ox.open_channel(ChannelConfig {
             ordered: false,
             reliability: Reliability::MaxRetransmits(3),
             ..Default::default()
@@ -330,13 +330,16 @@ fn scenario(ox_initiates: bool, zero_checksum: bool, interleaving: bool, drop_ev
         .expect("open");
     p.ox.send(pr, MessageKind::Binary, Bytes::from_static(b"pr"))
         .expect("send");
-    let ok = p.drive(Duration::from_secs(30), |p| p.dc_user_messages(pr).len() == 1);
+    let ok = p.drive(Duration::from_secs(30), |p| {
+        p.dc_user_messages(pr).len() == 1
+    });
     assert!(ok, "{label}: unordered message");
 
     // Closing resets our outgoing stream; dcsctp resets its side back; both are closed.
     p.ox.close_channel(ox_ch);
     let ok = p.drive(Duration::from_secs(30), |p| {
-        p.ox_events.contains(&Event::ChannelClosed { channel: ox_ch })
+        p.ox_events
+            .contains(&Event::ChannelClosed { channel: ox_ch })
     });
     assert!(ok, "{label}: close; dcsctp events {:?}", p.dc_events);
     assert!(p.dc_events.iter().any(|e| matches!(
@@ -347,7 +350,8 @@ fn scenario(ox_initiates: bool, zero_checksum: bool, interleaving: bool, drop_ev
     // And dcsctp closing its channel reaches us as ChannelClosed.
     p.dc.reset_streams(&[StreamId(dc_ch)]).expect("reset");
     let ok = p.drive(Duration::from_secs(30), |p| {
-        p.ox_events.contains(&Event::ChannelClosed { channel: dc_ch })
+        p.ox_events
+            .contains(&Event::ChannelClosed { channel: dc_ch })
     });
     assert!(ok, "{label}: dcsctp-initiated close");
     assert!(
@@ -400,7 +404,10 @@ fn simultaneous_open_with_dcsctp() {
     let ch = p.ox.open_channel(ChannelConfig::default()).expect("open");
     p.ox.send(ch, MessageKind::Text, Bytes::from_static(b"hi"))
         .expect("send");
-    assert!(p.drive(Duration::from_secs(10), |p| p.dc_user_messages(ch).len() == 1));
+    assert!(
+        p.drive(Duration::from_secs(10), |p| p.dc_user_messages(ch).len()
+            == 1)
+    );
 }
 
 #[test]
@@ -422,6 +429,10 @@ fn graceful_shutdown_with_dcsctp() {
                     .iter()
                     .any(|e| matches!(e, SocketEvent::OnClosed()))
         });
-        assert!(ok, "ox_closes={ox_closes}: {:?} / {:?}", p.ox_events, p.dc_events);
+        assert!(
+            ok,
+            "ox_closes={ox_closes}: {:?} / {:?}",
+            p.ox_events, p.dc_events
+        );
     }
 }
