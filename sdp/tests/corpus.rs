@@ -89,6 +89,12 @@ fn every_file_parses_round_trips_and_keeps_every_line() {
             if b != a {
                 changed += 1;
                 assert_eq!(normalize(b), normalize(a), "{name}: line changed");
+                assert!(
+                    ["a=candidate:", "a=msid-semantic:", "a=fingerprint:"]
+                        .iter()
+                        .any(|p| b.starts_with(p)),
+                    "{name}: unexpected rewrite of {b:?} to {a:?}"
+                );
             }
         }
         // Browsers' own spelling survives except the documented normalizations.
