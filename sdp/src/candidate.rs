@@ -355,6 +355,29 @@ mod tests {
     }
 
     #[test]
+    fn built_from_fields_writes_and_parses_back() {
+        let c = Candidate {
+            foundation: "1".into(),
+            component: 1,
+            transport: CandidateTransport::Udp,
+            priority: 2_130_706_431,
+            address: Address::Ip("127.0.0.1".parse().unwrap()),
+            port: 50_000,
+            typ: CandidateType::Srflx,
+            related_address: Some(Address::Ip("10.0.0.1".parse().unwrap())),
+            related_port: Some(40_000),
+            tcp_type: None,
+            extensions: vec![CandidateExtension::new("generation", "0")],
+        };
+        let line = crate::Attribute::from(c.clone()).to_string();
+        assert_eq!(
+            line,
+            "candidate:1 1 UDP 2130706431 127.0.0.1 50000 typ srflx raddr 10.0.0.1 rport 40000 generation 0"
+        );
+        assert_eq!(line.parse::<Candidate>().unwrap(), c);
+    }
+
+    #[test]
     fn bare_value_without_prefix() {
         let c: Candidate = "1 1 udp 1 127.0.0.1 5000 typ host".parse().unwrap();
         assert_eq!(c.foundation, "1");

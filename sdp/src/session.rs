@@ -19,6 +19,9 @@ use crate::write::{WriteSdp, CRLF};
 /// and bare LF, skips empty lines, and accepts the session-level lines in any order
 /// (written back in RFC 8866 order); for every description it accepts,
 /// `desc.to_string().parse() == Ok(desc)`.
+///
+/// The `v=` line has no field: RFC 8866 defines only version 0, which is all this parser
+/// accepts and what it writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionDescription {
     /// `o=` line.

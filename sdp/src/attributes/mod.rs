@@ -332,6 +332,12 @@ impl Attribute {
     }
 }
 
+impl From<Candidate> for Attribute {
+    fn from(candidate: Candidate) -> Self {
+        Attribute::Candidate(Box::new(candidate))
+    }
+}
+
 /// Writes the text after `a=` (`setup:actpass`).
 impl fmt::Display for Attribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
