@@ -155,7 +155,7 @@ impl Transform {
                 // header | encrypted payload | ROC, the MKI is not authenticated.
                 aes_cm_apply(aes, salt, ssrc, index, &mut buf[header_len..len]);
                 let end = len + mki.len();
-                buf[len..end].copy_from_slice(mki);
+                write_mki(&mut buf[len..end], mki);
                 let tag = hmac_sha1(auth, &buf[..len], Some((index >> 16) as u32));
                 buf[end..end + tag_len].copy_from_slice(&tag[..*tag_len]);
                 end + tag_len
@@ -176,7 +176,7 @@ impl Transform {
                     .expect("GCM seal of a packet-sized input");
                 let tag_end = len + GCM_TAG_LEN;
                 buf[len..tag_end].copy_from_slice(tag.as_ref());
-                buf[tag_end..tag_end + mki.len()].copy_from_slice(mki);
+                write_mki(&mut buf[tag_end..tag_end + mki.len()], mki);
                 tag_end + mki.len()
             }
         }
@@ -253,7 +253,7 @@ impl Transform {
                 }
                 buf[len..len + 4].copy_from_slice(&word);
                 let end = len + 4 + mki.len();
-                buf[len + 4..end].copy_from_slice(mki);
+                write_mki(&mut buf[len + 4..end], mki);
                 let tag = hmac_sha1(auth, &buf[..len + 4], None);
                 buf[end..end + tag_len].copy_from_slice(&tag[..*tag_len]);
                 end + tag_len
@@ -279,7 +279,7 @@ impl Transform {
                 buf[len..len + GCM_TAG_LEN].copy_from_slice(tag.as_ref());
                 let word_end = len + GCM_TAG_LEN + 4;
                 buf[len + GCM_TAG_LEN..word_end].copy_from_slice(&word);
-                buf[word_end..word_end + mki.len()].copy_from_slice(mki);
+                write_mki(&mut buf[word_end..word_end + mki.len()], mki);
                 word_end + mki.len()
             }
         }
@@ -377,6 +377,15 @@ impl Transform {
                 }
             }
         }
+    }
+}
+
+/// Copies the MKI into its place; with no MKI (the WebRTC case) no copy call is made at all,
+/// which measurably matters next to a ~200 ns packet.
+#[inline(always)]
+fn write_mki(dst: &mut [u8], mki: &[u8]) {
+    if !mki.is_empty() {
+        dst.copy_from_slice(mki);
     }
 }
 
