@@ -4,8 +4,11 @@
 //! ```text
 //! cargo run --release --example turn-server -- --listen 127.0.0.1:3478 --realm example.org \
 //!     --user alice:secret [--user ...] --relay-ip 127.0.0.1 [--allow-loopback-peers] \
-//!     [--rest-secret SECRET] [--quota N] [--bandwidth BYTES_PER_SEC] [--deny CIDR ...]
+//!     [--rest-secret SECRET] [--quota N] [--bandwidth BYTES_PER_SEC] [--deny CIDR ...] \
+//!     [--tls-listen ADDR --cert CERT.pem --key KEY.pem]
 //! ```
+//!
+//! With `--tls-listen`, TURN over TLS (`turns:`) is served there too, through rustls.
 //!
 //! One task owns the server core; socket tasks (the UDP listener, one reader per TCP
 //! connection, one reader per relay socket) hand it what they receive over a channel, and
@@ -17,6 +20,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use oxrtc_ice::turn::rustls;
 use oxrtc_ice::turn::{
     frame_len, FiveTuple, IpPrefix, Server, ServerConfig, ServerEvent, ServerTransmitKind,
     TransportProtocol,
@@ -27,7 +31,8 @@ use tokio::sync::mpsc;
 
 const USAGE: &str = "usage: turn-server --listen ADDR --realm REALM --user NAME:PASSWORD \
 [--user ...] --relay-ip IP [--allow-loopback-peers] [--rest-secret SECRET] [--quota N] \
-[--bandwidth BYTES_PER_SEC] [--deny CIDR ...] [--max-allocations N]";
+[--bandwidth BYTES_PER_SEC] [--deny CIDR ...] [--max-allocations N] \
+[--tls-listen ADDR --cert CERT.pem --key KEY.pem]";
 
 /// What socket tasks hand the core.
 enum Input {
@@ -44,6 +49,21 @@ enum Input {
 struct Args {
     listen: SocketAddr,
     config: ServerConfig,
+    tls: Option<(SocketAddr, Arc<rustls::ServerConfig>)>,
+}
+
+fn load_tls(cert: &str, key: &str) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("--cert {cert}: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("--key {key}: {e}"))?;
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("TLS certificate: {e}"))?;
+    Ok(Arc::new(config))
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -57,6 +77,9 @@ fn parse_args() -> Result<Args, String> {
     let mut bandwidth: Option<u64> = None;
     let mut deny = Vec::new();
     let mut max_allocations: Option<usize> = None;
+    let mut tls_listen: Option<SocketAddr> = None;
+    let mut cert: Option<String> = None;
+    let mut key: Option<String> = None;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -111,6 +134,15 @@ fn parse_args() -> Result<Args, String> {
                     .parse::<IpPrefix>()
                     .map_err(|e| format!("--deny: {e}"))?,
             ),
+            "--tls-listen" => {
+                tls_listen = Some(
+                    value("--tls-listen")?
+                        .parse()
+                        .map_err(|e| format!("--tls-listen: {e}"))?,
+                )
+            }
+            "--cert" => cert = Some(value("--cert")?),
+            "--key" => key = Some(value("--key")?),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -139,7 +171,20 @@ fn parse_args() -> Result<Args, String> {
     }
     config.bandwidth_limit = bandwidth;
     config.denied_peers.extend(deny);
-    Ok(Args { listen, config })
+    let tls = match (tls_listen, cert, key) {
+        (None, None, None) => None,
+        (Some(addr), Some(cert), Some(key)) => Some((addr, load_tls(&cert, &key)?)),
+        _ => {
+            return Err(format!(
+                "--tls-listen, --cert and --key go together\n{USAGE}"
+            ))
+        }
+    };
+    Ok(Args {
+        listen,
+        config,
+        tls,
+    })
 }
 
 fn main() {
@@ -239,26 +284,90 @@ async fn tcp_connection(
             Err(e) => break Err(e),
         };
         buf.extend_from_slice(&chunk[..n]);
-        let mut bad = false;
-        loop {
-            match frame_len(&buf) {
-                Ok(Some(len)) if len <= buf.len() => {
-                    let frame: Vec<u8> = buf.drain(..len).collect();
-                    if tx.send(Input::Client(five, frame)).await.is_err() {
-                        return Ok(());
-                    }
-                }
-                Ok(_) => break,
-                Err(_) => {
-                    bad = true;
-                    break;
-                }
-            }
-        }
-        if bad || buf.len() > 70_000 {
+        if !forward_frames(&mut buf, five, &tx).await {
             break Ok(());
         }
     };
+    let _ = tx.send(Input::TcpClosed(five)).await;
+    result
+}
+
+/// Cuts TURN frames out of `buf` and hands them to the core; false if the stream is not
+/// TURN (or a frame is oversized) and must be closed.
+async fn forward_frames(buf: &mut Vec<u8>, five: FiveTuple, tx: &mpsc::Sender<Input>) -> bool {
+    loop {
+        match frame_len(buf) {
+            Ok(Some(len)) if len <= buf.len() => {
+                let frame: Vec<u8> = buf.drain(..len).collect();
+                if tx.send(Input::Client(five, frame)).await.is_err() {
+                    return false;
+                }
+            }
+            Ok(_) => return buf.len() <= 70_000,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// A TURN-over-TLS connection: rustls' sans-IO server connection between the socket
+/// and the core, reads and writes in one task.
+async fn tls_connection(
+    mut stream: TcpStream,
+    five: FiveTuple,
+    tx: mpsc::Sender<Input>,
+    config: Arc<rustls::ServerConfig>,
+) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut tls = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
+    let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(256);
+    if tx.send(Input::TcpOpened(five, out_tx)).await.is_err() {
+        return Ok(());
+    }
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut plain = vec![0u8; 16 * 1024];
+    let mut buf = Vec::with_capacity(4096);
+    let result: std::io::Result<()> = async {
+        loop {
+            while tls.wants_write() {
+                let mut out = Vec::new();
+                tls.write_tls(&mut out)?;
+                stream.write_all(&out).await?;
+            }
+            tokio::select! {
+                r = stream.read(&mut chunk) => {
+                    let n = r?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    let mut data = &chunk[..n];
+                    while !data.is_empty() {
+                        tls.read_tls(&mut data)?;
+                        if let Err(e) = tls.process_new_packets() {
+                            // Send the alert rustls queued, then give up.
+                            let mut out = Vec::new();
+                            let _ = tls.write_tls(&mut out);
+                            let _ = stream.write_all(&out).await;
+                            return Err(std::io::Error::other(e));
+                        }
+                    }
+                    while let Ok(n) = tls.reader().read(&mut plain) {
+                        if n == 0 {
+                            return Ok(()); // close_notify
+                        }
+                        buf.extend_from_slice(&plain[..n]);
+                    }
+                    if !forward_frames(&mut buf, five, &tx).await {
+                        return Ok(());
+                    }
+                }
+                frame = out_rx.recv() => match frame {
+                    Some(frame) => tls.writer().write_all(&frame)?,
+                    None => return Ok(()),
+                },
+            }
+        }
+    }
+    .await;
     let _ = tx.send(Input::TcpClosed(five)).await;
     result
 }
@@ -296,6 +405,30 @@ async fn run(args: Args) -> std::io::Result<()> {
                 {
                     break;
                 }
+            }
+        });
+    }
+    // TLS listener.
+    if let Some((tls_addr, config)) = args.tls {
+        let tls_listener = TcpListener::bind(tls_addr).await?;
+        let tls_addr = tls_listener.local_addr()?;
+        eprintln!("turn-server: TURN over TLS on {tls_addr}");
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, from)) = tls_listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let five = FiveTuple {
+                    client: from,
+                    server: tls_addr,
+                    protocol: TransportProtocol::Tcp,
+                };
+                let (tx, config) = (tx.clone(), config.clone());
+                tokio::spawn(async move {
+                    let _ = tls_connection(stream, five, tx, config).await;
+                });
             }
         });
     }
