@@ -315,4 +315,47 @@ mod tests {
         assert!(t.poll_transmit().is_none());
         assert!(t.poll_timed_out().is_some());
     }
+
+    #[test]
+    fn capped_rto_and_single_transmission() {
+        let t0 = Instant::now();
+        let dest = "127.0.0.1:1".parse().unwrap();
+        let config = TransactionConfig {
+            rto: Duration::from_millis(100),
+            max_rto: Some(Duration::from_millis(250)),
+            max_transmissions: 4,
+            last_wait_factor: 2,
+            ..TransactionConfig::default()
+        };
+        let mut t = TransactionTable::new(config);
+        t.start(t0, TransactionId([6; 12]), dest, vec![1], false, ())
+            .unwrap();
+        assert!(t.poll_transmit().is_some());
+        let mut times = vec![0];
+        let mut failed_at = None;
+        while let Some(due) = t.poll_timeout() {
+            t.handle_timeout(due);
+            while t.poll_transmit().is_some() {
+                times.push(due.duration_since(t0).as_millis());
+            }
+            if t.poll_timed_out().is_some() {
+                failed_at = Some(due.duration_since(t0).as_millis());
+            }
+        }
+        // Intervals 100, 200, then capped at 250; fails Rm × RTO = 200 ms after the last.
+        assert_eq!(times, [0, 100, 300, 550]);
+        assert_eq!(failed_at, Some(750));
+
+        let mut t = TransactionTable::new(TransactionConfig {
+            max_transmissions: 1,
+            ..TransactionConfig::default()
+        });
+        t.start(t0, TransactionId([7; 12]), dest, vec![1], false, ())
+            .unwrap();
+        assert_eq!(t.poll_timeout(), Some(t0 + Duration::from_millis(8000)));
+        assert_eq!(
+            t.start(t0, TransactionId([7; 12]), dest, vec![1], false, ()),
+            Err(TransactionError::DuplicateId)
+        );
+    }
 }

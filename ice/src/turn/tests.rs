@@ -929,3 +929,63 @@ fn turn_over_tls_rejects_unknown_certificate() {
     }
     assert!(!client.client().is_allocated());
 }
+
+#[test]
+fn client_ignores_forged_and_malformed_input() {
+    use rand_chacha::rand_core::{RngCore, SeedableRng};
+    let mut net = two_clients(LinkConfig::default());
+    allocate_all(&mut net);
+    let now = net.now;
+    let rb = net.relayed(1);
+    net.clients[0].create_permission(now, rb.ip()).unwrap();
+    // Answer the CreatePermission with a forged success (no valid MESSAGE-INTEGRITY)
+    // before the real one: it must be ignored, the real answer still counts.
+    let t = net.clients[0].poll_transmit().unwrap();
+    let req = MessageRef::decode(&t.contents).unwrap();
+    let forged = Message::new(
+        Class::Success,
+        Method::CREATE_PERMISSION,
+        req.transaction_id(),
+    )
+    .to_bytes(Integrity::None, true)
+    .unwrap();
+    assert!(net.clients[0]
+        .handle_receive(now, server_addr(), &forged)
+        .is_err());
+    let forged_err = Message::new(
+        Class::Error,
+        Method::CREATE_PERMISSION,
+        req.transaction_id(),
+    )
+    .with(crate::stun::Attribute::ErrorCode(
+        crate::stun::ErrorCode::FORBIDDEN,
+    ))
+    .to_bytes(Integrity::None, true)
+    .unwrap();
+    assert!(net.clients[0]
+        .handle_receive(now, server_addr(), &forged_err)
+        .is_err());
+    // From elsewhere: refused outright.
+    assert_eq!(
+        net.clients[0].handle_receive(now, client_addr(1), &forged),
+        Err(TurnError::UnexpectedSource(client_addr(1)))
+    );
+    net.up[0].send(now, t.contents);
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(
+        net.take_events(0),
+        [Event::PermissionCreated { peer: rb.ip() }]
+    );
+    // Random garbage: errors at most, never a panic or a state change.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for _ in 0..5000 {
+        let mut d = vec![0u8; (rng.next_u32() % 120) as usize];
+        rng.fill_bytes(&mut d);
+        if !d.is_empty() && rng.next_u32() % 2 == 0 {
+            d[0] = 0x01; // looks like a STUN response
+        }
+        let _ = net.clients[0].handle_receive(now, server_addr(), &d);
+    }
+    assert!(net.clients[0].is_allocated());
+    assert!(net.take_events(0).is_empty());
+}
