@@ -151,6 +151,8 @@ struct Tcb {
     heartbeat: Option<(u64, Instant)>,
     /// A tail loss probe went out and nothing was acknowledged since (one per episode).
     tlp_fired: bool,
+    /// DATA arrived since the last heartbeat tick (else reassembly buffers are released).
+    received_since_tick: bool,
     shutdown_retransmits: u32,
     // RFC 6525 state.
     next_req_seq: u32,
@@ -897,6 +899,7 @@ impl Association {
             control: VecDeque::new(),
             heartbeat: None,
             tlp_fired: false,
+            received_since_tick: false,
             shutdown_retransmits: 0,
             next_req_seq: my_initial_tsn,
             peer_last_req_seq: peer_initial_tsn.wrapping_sub(1),
@@ -1100,6 +1103,7 @@ impl Association {
             return;
         };
         tcb.rx.packets_since_sack += 1;
+        tcb.received_since_tick = true;
         // RFC 9260 §6.2: SACK at least every second packet, and at once on gaps, duplicates,
         // or the I bit; the SACK itself is built when the batch is polled.
         if immediate || tcb.rx.packets_since_sack >= 2 || tcb.rx.has_gaps() {
@@ -1620,6 +1624,9 @@ impl Association {
                 let Some(tcb) = self.tcb.as_mut() else {
                     return;
                 };
+                if !std::mem::take(&mut tcb.received_since_tick) {
+                    tcb.reassembly.trim();
+                }
                 if tcb.heartbeat.take().is_some() {
                     tcb.error_count += 1;
                     if tcb.error_count > max {

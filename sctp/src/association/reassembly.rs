@@ -68,16 +68,21 @@ impl Partial {
 
     /// Joins the fragments; the emptied fragment list is kept in `spare` for reuse, so
     /// steady-state reassembly does not allocate it per message.
-    fn assemble(mut self, spare: &mut Vec<Frag>) -> (u32, Bytes) {
+    fn assemble(mut self, spare: &mut Vec<Frag>, arena: &mut BytesMut) -> (u32, Bytes) {
         let ppid = self.frags.first().map_or(0, |f| f.ppid);
         let payload = if self.frags.len() == 1 {
             self.frags.pop().map(|f| f.payload).unwrap_or_default()
         } else {
-            let mut out = BytesMut::with_capacity(self.bytes);
-            for f in &self.frags {
-                out.extend_from_slice(&f.payload);
+            // Joined messages are carved from an arena. Once the application has dropped
+            // every message of an arena, `reserve` reclaims the same memory instead of
+            // allocating (and page-faulting) a fresh buffer per message.
+            if arena.capacity() - arena.len() < self.bytes {
+                arena.reserve(self.bytes.max(ARENA_SIZE));
             }
-            out.freeze()
+            for f in &self.frags {
+                arena.extend_from_slice(&f.payload);
+            }
+            arena.split().freeze()
         };
         self.frags.clear();
         if self.frags.capacity() > spare.capacity() {
@@ -113,7 +118,12 @@ pub(crate) struct Reassembly {
     max_message: usize,
     pub(crate) ready: VecDeque<Delivered>,
     spare: Vec<Frag>,
+    arena: BytesMut,
 }
+
+/// Size of the buffers joined messages are carved from. A message the application keeps
+/// pins at most one arena.
+const ARENA_SIZE: usize = 256 * 1024;
 
 /// `a <= b` in serial number arithmetic of `bits` bits (RFC 1982).
 fn serial_le(a: u32, b: u32, bits16: bool) -> bool {
@@ -133,7 +143,15 @@ impl Reassembly {
             max_message,
             ready: VecDeque::new(),
             spare: Vec::new(),
+            arena: BytesMut::new(),
         }
+    }
+
+    /// Releases the reusable buffers (called when the association is idle, so an idle
+    /// association holds no arena).
+    pub(crate) fn trim(&mut self) {
+        self.arena = BytesMut::new();
+        self.spare = Vec::new();
     }
 
     /// Bytes held in incomplete or undeliverable messages.
@@ -229,7 +247,7 @@ impl Reassembly {
         if unordered {
             let partial = map.remove(&mid).unwrap_or_default();
             self.buffered -= partial.bytes;
-            let (ppid, payload) = partial.assemble(&mut self.spare);
+            let (ppid, payload) = partial.assemble(&mut self.spare, &mut self.arena);
             self.ready.push_back(Delivered {
                 stream_id,
                 ppid,
@@ -294,7 +312,7 @@ impl Reassembly {
                 }
             }
             self.buffered -= partial.bytes;
-            let (ppid, payload) = partial.assemble(&mut self.spare);
+            let (ppid, payload) = partial.assemble(&mut self.spare, &mut self.arena);
             self.ready.push_back(Delivered {
                 stream_id,
                 ppid,
@@ -317,7 +335,7 @@ impl Reassembly {
             }
             let partial = stream.ordered.remove(&next).unwrap_or_default();
             self.buffered -= partial.bytes;
-            let (ppid, payload) = partial.assemble(&mut self.spare);
+            let (ppid, payload) = partial.assemble(&mut self.spare, &mut self.arena);
             self.ready.push_back(Delivered {
                 stream_id,
                 ppid,
