@@ -253,3 +253,41 @@ fn buffered_amount_low_fires() {
     assert!(ok);
     assert!(p.a.buffered_amount(ch) <= 10_000);
 }
+
+/// With I-DATA a small message on another channel overtakes a large message still in
+/// transit; without it, it waits behind the large one.
+#[test]
+fn interleaving_lets_small_messages_overtake_large_ones() {
+    for interleaving in [true, false] {
+        let mut a = config(true, 1);
+        let mut b = config(false, 2);
+        a.interleaving = interleaving;
+        b.interleaving = interleaving;
+        a.remote_max_message_size = 256 * 1024;
+        let mut p = Pair::new(
+            a,
+            b,
+            LinkConfig {
+                latency: Duration::from_millis(20),
+                ..LinkConfig::default()
+            },
+        );
+        p.connect();
+        let big = p.a.open_channel(ChannelConfig::default()).unwrap();
+        let small = p.a.open_channel(ChannelConfig::default()).unwrap();
+        p.drive(Duration::from_secs(5), |p| p.b.channel(small).is_some());
+        p.a.send(big, MessageKind::Binary, Bytes::from(vec![1; 256 * 1024]))
+            .unwrap();
+        p.a.send(small, MessageKind::Text, Bytes::from_static(b"urgent"))
+            .unwrap();
+        p.drive(Duration::from_secs(30), |p| {
+            messages(&p.b_events).len() == 2
+        });
+        let order: Vec<u16> = messages(&p.b_events).iter().map(|m| m.0).collect();
+        if interleaving {
+            assert_eq!(order, vec![small, big]);
+        } else {
+            assert_eq!(order, vec![big, small]);
+        }
+    }
+}
