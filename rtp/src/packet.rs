@@ -87,6 +87,7 @@ pub struct RtpPacket<'a> {
 
 impl<'a> RtpPacket<'a> {
     /// Parses and validates `buf` as one RTP packet.
+    #[inline]
     pub fn parse(buf: &'a [u8]) -> Result<Self, RtpError> {
         if buf.len() > u16::MAX as usize {
             return Err(RtpError::OutOfRange("packet longer than 65535 bytes"));
@@ -456,6 +457,7 @@ impl RtpHeader<'_> {
     }
 
     /// Writes the header (without payload or padding) into `buf`, returning its length.
+    #[inline]
     pub fn write(&self, buf: &mut [u8]) -> Result<usize, RtpError> {
         if self.csrcs.len() > 15 {
             return Err(RtpError::OutOfRange("more than 15 CSRCs"));
