@@ -10,8 +10,9 @@ use rand_chacha::ChaCha20Rng;
 use super::channel_data::{frame_len, is_channel_data, ChannelData, CHANNEL_MAX, CHANNEL_MIN};
 use super::{ClientTransport, TurnError};
 use crate::stun::{
-    AddressFamily, Attribute, Class, Integrity, Key, Message, MessageRef, Method, StunError,
-    TransactionConfig, TransactionId, TransactionTable, Transmit,
+    AddressFamily, Attribute, AttributeType, Class, Integrity, Key, Message, MessageRef, Method,
+    PasswordAlgorithm, PasswordAlgorithms, StunError, TransactionConfig, TransactionId,
+    TransactionTable, Transmit,
 };
 
 /// RFC 8656 §9: permissions last 300 s; refreshed a minute early.
@@ -211,6 +212,10 @@ pub struct Client {
     realm: Option<String>,
     nonce: Option<String>,
     key: Option<Key>,
+    /// RFC 8489 §9.2: the password algorithm in use and the server's PASSWORD-ALGORITHMS
+    /// to echo, when the server offered them.
+    algorithm: PasswordAlgorithm,
+    offered_algorithms: Option<Vec<u8>>,
     relayed: Option<SocketAddr>,
     mapped: Option<SocketAddr>,
     expires_at: Option<Instant>,
@@ -258,6 +263,8 @@ impl Client {
             realm: None,
             nonce: None,
             key: None,
+            algorithm: PasswordAlgorithm::MD5,
+            offered_algorithms: None,
             relayed: None,
             mapped: None,
             expires_at: None,
@@ -463,14 +470,48 @@ impl Client {
             m.add(Attribute::Username(&self.config.username));
             m.add(Attribute::Realm(realm));
             m.add(Attribute::Nonce(nonce));
+            if let Some(offered) = &self.offered_algorithms {
+                m.add(Attribute::PasswordAlgorithm(self.algorithm, &[]));
+                m.add_raw(AttributeType::PASSWORD_ALGORITHMS, offered);
+            }
         }
         m
+    }
+
+    /// RFC 8489 §9.2.3: a nonce starting with the cookie "obMatJos2" announces security
+    /// features; with the "password algorithms" bit and a PASSWORD-ALGORITHMS list we pick
+    /// SHA-256 when offered, else MD5, and echo the list.
+    fn choose_algorithm(msg: &MessageRef<'_>) -> (PasswordAlgorithm, Option<Vec<u8>>) {
+        let announced = msg
+            .nonce()
+            .and_then(|n| n.strip_prefix("obMatJos2"))
+            .and_then(|f| f.bytes().next())
+            .and_then(|c| {
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                    .iter()
+                    .position(|&x| x == c)
+            })
+            .is_some_and(|v| v & 0x20 != 0);
+        let list = match msg.attribute(AttributeType::PASSWORD_ALGORITHMS) {
+            Some(Ok(Attribute::PasswordAlgorithms(l))) if announced => l,
+            _ => return (PasswordAlgorithm::MD5, None),
+        };
+        let alg = if list.iter().any(|(a, _)| a == PasswordAlgorithm::SHA256) {
+            PasswordAlgorithm::SHA256
+        } else {
+            PasswordAlgorithm::MD5
+        };
+        (alg, Some(PasswordAlgorithms::as_wire(&list).to_vec()))
     }
 
     fn start(&mut self, now: Instant, kind: Kind, retries: u8) -> Result<(), TurnError> {
         let tid = TransactionId::random(&mut self.rng);
         let msg = self.build(&kind, tid);
-        let integrity = self.key.as_ref().map_or(Integrity::None, Integrity::Sha1);
+        let integrity = match &self.key {
+            None => Integrity::None,
+            Some(k) if self.algorithm == PasswordAlgorithm::SHA256 => Integrity::Sha256(k),
+            Some(k) => Integrity::Sha1(k),
+        };
         let bytes = msg.to_bytes(integrity, true)?;
         let reliable = self.config.transport == ClientTransport::Stream;
         let pending = Pending {
@@ -578,13 +619,20 @@ impl Client {
                     && (c == 438 || !pending.authenticated || msg.nonce() != self.nonce.as_deref())
                 {
                     if let (Some(realm), Some(nonce)) = (msg.realm(), msg.nonce()) {
-                        if self.realm.as_deref() != Some(realm) || self.key.is_none() {
-                            self.key = Some(Key::long_term(
-                                &self.config.username,
-                                realm,
-                                &self.config.password,
-                            ));
+                        let (algorithm, offered) = Self::choose_algorithm(msg);
+                        if self.realm.as_deref() != Some(realm)
+                            || self.key.is_none()
+                            || algorithm != self.algorithm
+                        {
+                            let (user, pass) = (&self.config.username, &self.config.password);
+                            self.key = Some(if algorithm == PasswordAlgorithm::SHA256 {
+                                Key::long_term_sha256(user, realm, pass)
+                            } else {
+                                Key::long_term(user, realm, pass)
+                            });
                         }
+                        self.algorithm = algorithm;
+                        self.offered_algorithms = offered;
                         self.realm = Some(realm.to_owned());
                         self.nonce = Some(nonce.to_owned());
                         return self.start(now, pending.kind, pending.retries + 1);

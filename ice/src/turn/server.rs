@@ -19,7 +19,7 @@ use super::rest::{rest_expiry, rest_password};
 use super::TurnError;
 use crate::stun::{
     Attribute, AttributeType, AttributeTypes, Class, ErrorCode, Integrity, Key, Message,
-    MessageRef, Method, TransactionId,
+    MessageRef, Method, PasswordAlgorithm, PasswordAlgorithms, TransactionId,
 };
 
 /// The transport between a client and the server.
@@ -158,6 +158,10 @@ pub struct ServerConfig {
     pub max_permissions: usize,
     /// Relayed bytes per second per allocation, each direction counted; `None` = no cap.
     pub bandwidth_limit: Option<u64>,
+    /// Offer RFC 8489 password algorithms (SHA-256 before MD5) in 401/438 answers,
+    /// with the nonce cookie that announces them. Clients that ignore them (RFC 5389/5766
+    /// ones) keep using MD5 and MESSAGE-INTEGRITY.
+    pub password_algorithms: bool,
     /// Seed of the server's RNG (nonce key, transaction ids); `None` seeds from the system.
     pub rng_seed: Option<[u8; 32]>,
 }
@@ -180,6 +184,7 @@ impl ServerConfig {
             max_allocations: 10_000,
             max_permissions: 256,
             bandwidth_limit: None,
+            password_algorithms: true,
             rng_seed: None,
         }
     }
@@ -299,12 +304,28 @@ struct Allocation {
     bucket: Bucket,
 }
 
+/// An authenticated request's credential: the key and whether it came with
+/// MESSAGE-INTEGRITY-SHA256 (answers are signed the same way).
+#[derive(Debug, Clone)]
+struct Cred {
+    key: Key,
+    sha256: bool,
+}
+
+/// RFC 8489 §9.2: the nonce cookie announcing security features, here bit 0 "Password
+/// algorithms" (24 bits 0x800000, base64 "gAAA").
+const NONCE_COOKIE: &str = "obMatJos2gAAA";
+
+/// The PASSWORD-ALGORITHMS this server offers, in preference order.
+const OFFERED_ALGORITHMS: [PasswordAlgorithm; 2] =
+    [PasswordAlgorithm::SHA256, PasswordAlgorithm::MD5];
+
 #[derive(Debug)]
 struct PendingAllocation {
     five: FiveTuple,
     tid: TransactionId,
     username: String,
-    key: Key,
+    key: Cred,
     lifetime: Duration,
     reserve_next: bool,
 }
@@ -334,7 +355,7 @@ pub struct Server {
 /// it with.
 struct Reject {
     code: ErrorCode<'static>,
-    key: Option<Box<Key>>,
+    key: Option<Box<Cred>>,
     with_nonce: bool,
     unknown: Vec<AttributeType>,
 }
@@ -349,7 +370,7 @@ impl Reject {
         }
     }
 
-    fn signed(code: ErrorCode<'static>, key: &Key) -> Self {
+    fn signed(code: ErrorCode<'static>, key: &Cred) -> Self {
         Self {
             code,
             key: Some(Box::new(key.clone())),
@@ -426,7 +447,12 @@ impl Server {
     fn make_nonce(&mut self, now: Instant, client: SocketAddr) -> String {
         let issued = now.saturating_duration_since(self.epoch(now)).as_secs();
         let tag = self.nonce_tag(issued, client);
-        format!("{issued:016x}{tag}")
+        let cookie = if self.config.password_algorithms {
+            NONCE_COOKIE
+        } else {
+            ""
+        };
+        format!("{cookie}{issued:016x}{tag}")
     }
 
     fn nonce_tag(&self, issued: u64, client: SocketAddr) -> String {
@@ -442,6 +468,7 @@ impl Server {
 
     /// `Some(true)` valid, `Some(false)` ours but stale, `None` not ours.
     fn check_nonce(&mut self, now: Instant, client: SocketAddr, nonce: &str) -> Option<bool> {
+        let nonce = nonce.strip_prefix(NONCE_COOKIE).unwrap_or(nonce);
         if nonce.len() != 32 || !nonce.is_ascii() {
             return None;
         }
@@ -463,17 +490,23 @@ impl Server {
         self.config.denied_peers.iter().any(|p| p.contains(ip))
     }
 
-    fn key_for(&self, now: Instant, username: &str) -> Option<Key> {
+    fn key_for(&self, now: Instant, username: &str, alg: PasswordAlgorithm) -> Option<Key> {
+        let derive = |password: &str| {
+            if alg == PasswordAlgorithm::SHA256 {
+                Key::long_term_sha256(username, &self.config.realm, password)
+            } else {
+                Key::long_term(username, &self.config.realm, password)
+            }
+        };
         if let Some(u) = self.config.users.iter().find(|u| u.name == username) {
-            return Some(Key::long_term(username, &self.config.realm, &u.password));
+            return Some(derive(&u.password));
         }
         let secret = self.config.rest_secret.as_ref()?;
         let expiry = rest_expiry(username)?;
         if expiry < self.unix_now(now)? {
             return None;
         }
-        let password = rest_password(secret, username);
-        Some(Key::long_term(username, &self.config.realm, &password))
+        Some(derive(&rest_password(secret, username)))
     }
 
     /// RFC 8489 §9.2.4 long-term credential checks; the user and key on success.
@@ -482,7 +515,7 @@ impl Server {
         now: Instant,
         five: &FiveTuple,
         req: &MessageRef<'_>,
-    ) -> Result<(String, Key), Reject> {
+    ) -> Result<(String, Cred), Reject> {
         if !req.has_integrity() {
             return Err(Reject::challenge(ErrorCode::UNAUTHENTICATED));
         }
@@ -495,13 +528,34 @@ impl Server {
             Some(true) => {}
             _ => return Err(Reject::challenge(ErrorCode::STALE_NONCE)),
         }
+        let alg = self.password_algorithm(req)?;
         let key = self
-            .key_for(now, username)
+            .key_for(now, username, alg)
             .ok_or_else(|| Reject::challenge(ErrorCode::UNAUTHENTICATED))?;
         if req.check_integrity(&key).is_err() {
             return Err(Reject::challenge(ErrorCode::UNAUTHENTICATED));
         }
-        Ok((username.to_owned(), key))
+        let sha256 = req.get(AttributeType::MESSAGE_INTEGRITY_SHA256).is_some();
+        Ok((username.to_owned(), Cred { key, sha256 }))
+    }
+
+    /// RFC 8489 §9.2.4: without PASSWORD-ALGORITHM(S) the algorithm is MD5; with them,
+    /// PASSWORD-ALGORITHMS must echo our offer and PASSWORD-ALGORITHM be one of it.
+    fn password_algorithm(&self, req: &MessageRef<'_>) -> Result<PasswordAlgorithm, Reject> {
+        let chosen = req.get(AttributeType::PASSWORD_ALGORITHM);
+        let echoed = req.get(AttributeType::PASSWORD_ALGORITHMS);
+        if !self.config.password_algorithms || (chosen.is_none() && echoed.is_none()) {
+            return Ok(PasswordAlgorithm::MD5);
+        }
+        let offer = PasswordAlgorithms::encode(&OFFERED_ALGORITHMS);
+        let alg = match req.attribute(AttributeType::PASSWORD_ALGORITHM) {
+            Some(Ok(Attribute::PasswordAlgorithm(a, _))) => a,
+            _ => return Err(Reject::plain(ErrorCode::BAD_REQUEST)),
+        };
+        if echoed != Some(&offer[..]) || !OFFERED_ALGORITHMS.contains(&alg) {
+            return Err(Reject::plain(ErrorCode::BAD_REQUEST));
+        }
+        Ok(alg)
     }
 
     fn send_to_client(&mut self, five: FiveTuple, contents: Vec<u8>) {
@@ -511,11 +565,15 @@ impl Server {
         });
     }
 
-    fn respond(&mut self, five: FiveTuple, m: &mut Message, key: Option<&Key>) -> Vec<u8> {
+    fn respond(&mut self, five: FiveTuple, m: &mut Message, key: Option<&Cred>) -> Vec<u8> {
         if let Some(s) = &self.config.software {
             m.add(Attribute::Software(s));
         }
-        let integrity = key.map_or(Integrity::None, Integrity::Sha1);
+        let integrity = match key {
+            None => Integrity::None,
+            Some(c) if c.sha256 => Integrity::Sha256(&c.key),
+            Some(c) => Integrity::Sha1(&c.key),
+        };
         // Encoding can only fail on oversized messages, which responses never are.
         let bytes = m.to_bytes(integrity, true).unwrap_or_default();
         self.send_to_client(five, bytes.clone());
@@ -528,6 +586,12 @@ impl Server {
             let nonce = self.make_nonce(now, five.client);
             m.add(Attribute::Realm(&self.config.realm.clone()));
             m.add(Attribute::Nonce(&nonce));
+            if self.config.password_algorithms {
+                let offer = PasswordAlgorithms::encode(&OFFERED_ALGORITHMS);
+                if let Ok(list) = PasswordAlgorithms::from_wire(&offer) {
+                    m.add(Attribute::PasswordAlgorithms(list));
+                }
+            }
         }
         if !r.unknown.is_empty() {
             let list = AttributeTypes::encode(&r.unknown);
@@ -804,7 +868,7 @@ impl Server {
         now: Instant,
         five: FiveTuple,
         req: &MessageRef<'_>,
-    ) -> Result<Key, Reject> {
+    ) -> Result<Cred, Reject> {
         let (username, key) = self.authenticate(now, &five, req)?;
         match self.allocations.get(&five) {
             None => Err(Reject::signed(ErrorCode::ALLOCATION_MISMATCH, &key)),
@@ -834,7 +898,7 @@ impl Server {
         Ok(())
     }
 
-    fn check_peer(&self, five: &FiveTuple, peer: SocketAddr, key: &Key) -> Result<(), Reject> {
+    fn check_peer(&self, five: &FiveTuple, peer: SocketAddr, key: &Cred) -> Result<(), Reject> {
         let relay_v4 = self
             .allocations
             .get(five)

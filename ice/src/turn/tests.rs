@@ -989,3 +989,80 @@ fn client_ignores_forged_and_malformed_input() {
     assert!(net.clients[0].is_allocated());
     assert!(net.take_events(0).is_empty());
 }
+
+#[test]
+fn password_algorithm_negotiation() {
+    use crate::stun::AttributeType as T;
+    for offer in [true, false] {
+        let mut server = server_config();
+        server.password_algorithms = offer;
+        let mut net = Net::new(
+            server,
+            vec![client_config("alice", "alice-pass", 1)],
+            LinkConfig::default(),
+        );
+        allocate_all(&mut net);
+        let now = net.now;
+        net.clients[0]
+            .create_permission(now, "192.0.2.1".parse().unwrap())
+            .unwrap();
+        let t = net.clients[0].poll_transmit().unwrap();
+        let m = MessageRef::decode(&t.contents).unwrap();
+        // RFC 8489 §9.2: SHA-256 key and MESSAGE-INTEGRITY-SHA256 when offered, else the
+        // RFC 5389 MD5 key and MESSAGE-INTEGRITY.
+        assert_eq!(m.get(T::MESSAGE_INTEGRITY_SHA256).is_some(), offer);
+        assert_eq!(m.get(T::MESSAGE_INTEGRITY).is_some(), !offer);
+        assert_eq!(m.get(T::PASSWORD_ALGORITHM).is_some(), offer);
+        net.up[0].send(now, t.contents);
+        net.run_for(Duration::from_secs(1));
+        assert!(matches!(
+            net.take_events(0).as_slice(),
+            [Event::PermissionCreated { .. }]
+        ));
+    }
+}
+
+#[test]
+fn password_algorithms_must_echo_the_offer() {
+    use crate::stun::{Attribute as A, PasswordAlgorithm, PasswordAlgorithms};
+    let mut s = Server::new(server_config());
+    let now = Instant::now();
+    let five = FiveTuple {
+        client: client_addr(0),
+        server: server_addr(),
+        protocol: TransportProtocol::Udp,
+    };
+    let probe = request(Method::ALLOCATE, 1)
+        .with(A::RequestedTransport(17))
+        .to_bytes(Integrity::None, true)
+        .unwrap();
+    s.handle_client(now, five, &probe).unwrap();
+    let t = s.poll_transmit().unwrap();
+    let challenge = MessageRef::decode(&t.contents).unwrap();
+    let nonce = challenge.nonce().unwrap().to_owned();
+    assert!(nonce.starts_with("obMatJos2"));
+    // Echo a downgraded list (MD5 only): 400.
+    let md5_only = PasswordAlgorithms::encode(&[PasswordAlgorithm::MD5]);
+    let key = crate::stun::Key::long_term("alice", "oxrtc.test", "alice-pass");
+    let req = request(Method::ALLOCATE, 2)
+        .with(A::RequestedTransport(17))
+        .with(A::Username("alice"))
+        .with(A::Realm("oxrtc.test"))
+        .with(A::Nonce(&nonce))
+        .with(A::PasswordAlgorithm(PasswordAlgorithm::MD5, &[]))
+        .with(A::PasswordAlgorithms(
+            PasswordAlgorithms::from_wire(&md5_only).unwrap(),
+        ))
+        .to_bytes(Integrity::Sha1(&key), true)
+        .unwrap();
+    s.handle_client(now, five, &req).unwrap();
+    let t = s.poll_transmit().unwrap();
+    assert_eq!(
+        MessageRef::decode(&t.contents)
+            .unwrap()
+            .error_code()
+            .map(|e| e.code),
+        Some(400)
+    );
+    assert!(s.poll_event().is_none());
+}
