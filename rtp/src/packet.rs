@@ -643,8 +643,12 @@ impl<'a> RtpPacketMut<'a> {
     }
     /// A read-only view of the current bytes.
     pub fn view(&self) -> RtpPacket<'_> {
+        // The caller may have rewritten the padding count through `payload_mut`; clamp
+        // so the view never reaches into the header.
+        let body = self.buf.len() - self.header_len;
         let payload_end = if self.buf[0] & 0x20 != 0 {
-            self.buf.len() - self.buf[self.buf.len() - 1] as usize
+            let pad = (self.buf[self.buf.len() - 1] as usize).min(body);
+            self.buf.len() - pad
         } else {
             self.buf.len()
         };
@@ -935,5 +939,18 @@ mod tests {
             }]
         );
         assert_eq!(v.payload(), b"abc");
+        // a padding count rewritten to nonsense cannot make the view panic
+        let mut buf = vec![];
+        RtpHeader {
+            padding: 2,
+            ..Default::default()
+        }
+        .append_packet(b"xy", &mut buf)
+        .unwrap();
+        let mut m = RtpPacketMut::new(&mut buf).unwrap();
+        let p = m.payload_mut();
+        let last = p.len() - 1;
+        p[last] = 200;
+        assert_eq!(m.view().payload(), b"");
     }
 }

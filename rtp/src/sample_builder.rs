@@ -207,8 +207,15 @@ impl<D: Depayloader> SampleBuilder<D> {
             return;
         }
         if ext >= cursor + cap {
-            // Make room: give up everything older than the window.
-            self.drop_until(ext + 1 - cap);
+            let newest = self.newest.map_or(ext, |(n, _)| n);
+            if ext > newest + cap {
+                // A jump past the whole window (a sender restart, a huge loss burst):
+                // nothing in between is worth waiting for; restart at this packet.
+                self.drop_until(ext);
+            } else {
+                // Make room: give up everything older than the window.
+                self.drop_until(ext + 1 - cap);
+            }
         }
         let i = self.idx(ext);
         if self.slots[i].is_some() {
@@ -243,6 +250,24 @@ impl<D: Depayloader> SampleBuilder<D> {
             _ => None,
         };
         let mut prev_present = false;
+        let cap = self.slots.len() as u64;
+        if new_cursor - c > cap {
+            // Only `cap` slots can hold packets: drop what is older than the new cursor
+            // in one sweep instead of walking a sequence gap of up to 2^15.
+            let before = self.held;
+            for i in 0..self.slots.len() {
+                if self.slots[i].as_ref().is_some_and(|s| s.seq < new_cursor) {
+                    self.slots[i] = None;
+                    self.held -= 1;
+                    self.stats.dropped_packets += 1;
+                }
+            }
+            if self.held != before {
+                self.stats.dropped_frames += 1;
+            }
+            c = new_cursor;
+            last_ts = None;
+        }
         while c < new_cursor {
             prev_present = false;
             if let Some(s) = self.take(c) {
@@ -529,6 +554,30 @@ mod tests {
         }
         assert_eq!(sb.stats().dropped_frames, 1);
         assert!(!sb.needs_keyframe(), "frame 6 is a keyframe");
+    }
+
+    #[test]
+    fn sequence_jump_is_bounded() {
+        let mut sb = SampleBuilder::new(
+            OpusDepayloader,
+            SampleBuilderConfig {
+                max_packets: 16,
+                max_latency: 0,
+            },
+        );
+        for (seq, ts) in [
+            (0u16, 0u32),
+            (1, 960),
+            (30000, 5000),
+            (30001, 5960),
+            (62000, 9000),
+            (62001, 9960),
+        ] {
+            sb.push_payload(seq, ts, false, Bytes::from_static(b"z"));
+            assert!(sb.len() <= 16);
+            while sb.pop().is_some() {}
+        }
+        assert!(sb.stats().frames >= 3);
     }
 
     #[test]
