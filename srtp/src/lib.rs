@@ -40,6 +40,23 @@
 //! assert!(matches!(receiver.unprotect_rtp(&mut packet), Err(Error::Replayed { .. })));
 //! # Ok::<(), Error>(())
 //! ```
+//!
+//! On a forwarding path the packet usually sits in a receive buffer with room to spare; the
+//! `_in` variants work on `&mut [u8]` and return the new length:
+//!
+//! ```
+//! # use oxrtc_srtp::{Config, Context, ProtectionProfile};
+//! # let profile = ProtectionProfile::AeadAes128Gcm;
+//! # let mut sender = Context::new(profile, &[1; 16], &[2; 12], Config::default())?;
+//! # let mut receiver = Context::new(profile, &[1; 16], &[2; 12], Config::default())?;
+//! let mut datagram = [0u8; 1500];
+//! let rtp = [0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0xaa, 0xbb];
+//! datagram[..rtp.len()].copy_from_slice(&rtp);
+//! let srtp_len = sender.protect_rtp_in(&mut datagram, rtp.len())?;
+//! let rtp_len = receiver.unprotect_rtp_in(&mut datagram[..srtp_len])?;
+//! assert_eq!(datagram[..rtp_len], rtp);
+//! # Ok::<(), oxrtc_srtp::Error>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
