@@ -1,6 +1,6 @@
 //! SRTP: protect and unprotect one RTP packet with a 1200-byte payload, for each of the
-//! four DTLS-SRTP profiles; oxrtc-srtp beside the raw cipher work on the same buffer and
-//! beside rtc-srtp 0.21 (webrtc-rs).
+//! four DTLS-SRTP profiles (and with a 160-byte audio payload for two of them); oxrtc-srtp
+//! beside the raw cipher work on the same buffer and beside rtc-srtp 0.21 (webrtc-rs).
 //!
 //! - `oxrtc`: `Context::protect_rtp_in` / `unprotect_rtp_in`, in place in a reused buffer
 //!   (header parse, per-SSRC ROC and replay state, IV, cipher, tag).
@@ -31,16 +31,17 @@ use ring::aead;
 type HmacSha1 = hmac::Hmac<sha1::Sha1>;
 
 const PAYLOAD: usize = 1200;
+const AUDIO_PAYLOAD: usize = 160;
 const HEADER: usize = 12;
 const SSRC: u32 = 0x1234_5678;
 
-fn packet(seq: u16) -> Vec<u8> {
-    let mut p = Vec::with_capacity(HEADER + PAYLOAD + 16);
+fn packet(seq: u16, payload: usize) -> Vec<u8> {
+    let mut p = Vec::with_capacity(HEADER + payload + 16);
     p.extend_from_slice(&[0x80, 96]);
     p.extend_from_slice(&seq.to_be_bytes());
     p.extend_from_slice(&(u32::from(seq) * 3000).to_be_bytes());
     p.extend_from_slice(&SSRC.to_be_bytes());
-    p.extend((0..PAYLOAD).map(|i| i as u8));
+    p.extend((0..payload).map(|i| i as u8));
     p
 }
 
@@ -252,14 +253,15 @@ fn short_name(profile: ProtectionProfile) -> &'static str {
     }
 }
 
-fn protect(c: &mut Criterion) {
-    for profile in ProtectionProfile::ALL {
-        let mut group = c.benchmark_group(format!("srtp_protect_1200/{}", short_name(profile)));
-        group.throughput(Throughput::Bytes(PAYLOAD as u64));
-        let len = HEADER + PAYLOAD;
+fn protect(c: &mut Criterion, payload: usize, profiles: &[ProtectionProfile]) {
+    for &profile in profiles {
+        let mut group =
+            c.benchmark_group(format!("srtp_protect_{payload}/{}", short_name(profile)));
+        group.throughput(Throughput::Bytes(payload as u64));
+        let len = HEADER + payload;
 
         let mut ctx = oxrtc_context(profile);
-        let mut buf = packet(1);
+        let mut buf = packet(1, payload);
         buf.resize(len + 16, 0);
         let mut seq = 0u16;
         group.bench_function(BenchmarkId::from_parameter("oxrtc"), |b| {
@@ -275,7 +277,7 @@ fn protect(c: &mut Criterion) {
                 continue;
             }
             let raw = Raw::new(profile, ring_hmac);
-            let mut buf = packet(1);
+            let mut buf = packet(1, payload);
             buf.resize(len + 16, 0);
             let mut seq = 0u16;
             group.bench_function(BenchmarkId::from_parameter(name), |b| {
@@ -288,7 +290,7 @@ fn protect(c: &mut Criterion) {
         }
 
         let mut rtc = rtc_context(profile);
-        let mut plain = packet(1);
+        let mut plain = packet(1, payload);
         let mut seq = 0u16;
         group.bench_function(BenchmarkId::from_parameter("rtc_srtp"), |b| {
             b.iter(|| {
@@ -301,10 +303,11 @@ fn protect(c: &mut Criterion) {
     }
 }
 
-fn unprotect(c: &mut Criterion) {
-    for profile in ProtectionProfile::ALL {
-        let mut group = c.benchmark_group(format!("srtp_unprotect_1200/{}", short_name(profile)));
-        group.throughput(Throughput::Bytes(PAYLOAD as u64));
+fn unprotect(c: &mut Criterion, payload: usize, profiles: &[ProtectionProfile]) {
+    for &profile in profiles {
+        let mut group =
+            c.benchmark_group(format!("srtp_unprotect_{payload}/{}", short_name(profile)));
+        group.throughput(Throughput::Bytes(payload as u64));
 
         let mut tx = oxrtc_context(profile);
         let mut rx = oxrtc_context(profile);
@@ -313,7 +316,7 @@ fn unprotect(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     seq = seq.wrapping_add(1);
-                    let mut p = packet(seq);
+                    let mut p = packet(seq, payload);
                     tx.protect_rtp(&mut p).unwrap();
                     p
                 },
@@ -336,7 +339,7 @@ fn unprotect(c: &mut Criterion) {
                 b.iter_batched(
                     || {
                         seq = seq.wrapping_add(1);
-                        let mut p = packet(seq);
+                        let mut p = packet(seq, payload);
                         let len = p.len();
                         p.resize(len + 16, 0);
                         let n = raw.seal(&mut p, len, seq);
@@ -359,7 +362,7 @@ fn unprotect(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     seq = seq.wrapping_add(1);
-                    rtc_tx.encrypt_rtp(&packet(seq)).unwrap()
+                    rtc_tx.encrypt_rtp(&packet(seq, payload)).unwrap()
                 },
                 |p| black_box(rtc_rx.decrypt_rtp(black_box(&p)).unwrap()),
                 BatchSize::SmallInput,
@@ -369,5 +372,21 @@ fn unprotect(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, protect, unprotect);
+/// Video-sized packets, every profile: the goals are measured here.
+fn video(c: &mut Criterion) {
+    protect(c, PAYLOAD, &ProtectionProfile::ALL);
+    unprotect(c, PAYLOAD, &ProtectionProfile::ALL);
+}
+
+/// Audio-sized packets (a 20 ms Opus frame), where per-packet overhead weighs more.
+fn audio(c: &mut Criterion) {
+    let profiles = [
+        ProtectionProfile::Aes128CmHmacSha1_80,
+        ProtectionProfile::AeadAes128Gcm,
+    ];
+    protect(c, AUDIO_PAYLOAD, &profiles);
+    unprotect(c, AUDIO_PAYLOAD, &profiles);
+}
+
+criterion_group!(benches, video, audio);
 criterion_main!(benches);
