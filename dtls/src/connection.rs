@@ -279,9 +279,13 @@ impl Connection {
         config: Arc<Config>,
         cookie_key: hmac::Key,
         binding: Vec<u8>,
+        first_record_seq: u64,
     ) -> Self {
         let mut conn = Self::new(config, Role::Server, Some(cookie_key));
         conn.cookie_binding = binding;
+        // RFC 6347 §4.2.1: our records continue from the ClientHello's sequence number, as
+        // the stateless HelloVerifyRequest used it.
+        conn.write_seq[0] = first_record_seq;
         conn
     }
 
@@ -968,6 +972,10 @@ impl Connection {
                     });
                 }
                 self.peer_flight_end = Some(msg.seq);
+                // A stateless server answers from a fresh state after the cookie exchange
+                // and may restart its epoch 0 record numbers (RFC 6347 §4.2.1 has it reuse
+                // the ClientHello's), so epoch 0 duplicate detection starts over.
+                self.replay[0] = ReplayWindow::default();
                 hs.hello.cookie = cookie;
                 let hello = hs.hello.clone();
                 self.send_client_hello(now, &hello);

@@ -37,7 +37,6 @@ pub struct Endpoint {
     connections: HashMap<SocketAddr, Connection>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<(SocketAddr, Event)>,
-    hello_verify_seq: u64,
     max_connections: usize,
 }
 
@@ -79,7 +78,6 @@ impl Endpoint {
             connections: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
-            hello_verify_seq: 0,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
@@ -137,9 +135,10 @@ impl Endpoint {
         if self.config.hello_verify {
             let cookie = compute_cookie(&self.cookie_key, &bind, prefix.random);
             if !cookie_matches(&cookie, prefix.cookie) {
-                let hvr = hello_verify_datagram(frag.message_seq, self.hello_verify_seq, &cookie);
+                // RFC 6347 §4.2.1: "the server MUST use the record sequence number in the
+                // ClientHello as the record sequence number in the HelloVerifyRequest".
+                let hvr = hello_verify_datagram(frag.message_seq, record.sequence, &cookie);
                 if hvr.len() <= datagram.len() {
-                    self.hello_verify_seq += 1;
                     self.transmits.push_back(Transmit {
                         destination: from,
                         contents: hvr,
@@ -148,7 +147,12 @@ impl Endpoint {
                 return;
             }
         }
-        let mut conn = Connection::server_bound(self.config.clone(), self.cookie_key.clone(), bind);
+        let mut conn = Connection::server_bound(
+            self.config.clone(),
+            self.cookie_key.clone(),
+            bind,
+            record.sequence,
+        );
         let _ = conn.handle_receive(now, datagram);
         self.connections.insert(from, conn);
         self.drain(from);
