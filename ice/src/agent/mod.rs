@@ -959,7 +959,7 @@ impl Agent {
         now: Instant,
         d: Datagram<'_>,
         msg: &MessageRef<'_>,
-        req: wire::Request,
+        req: wire::Request<'_>,
     ) -> Result<Received, AgentError> {
         // RFC 8445 §7.3: USERNAME is "<our ufrag>:<their ufrag>", integrity by our pwd.
         let ours = req
@@ -967,20 +967,18 @@ impl Agent {
             .split_once(':')
             .map(|(l, _)| l)
             .ok_or(AgentError::Unauthenticated)?;
-        let key = if ours == self.local_credentials.ufrag {
-            self.local_key.clone()
-        } else if let Some(p) = self.previous.as_ref().filter(|p| p.local.ufrag == ours) {
+        if ours != self.local_credentials.ufrag {
+            let Some(p) = self.previous.as_ref().filter(|p| p.local.ufrag == ours) else {
+                return Err(AgentError::Unauthenticated);
+            };
             // A check of the session before our restart (the peer has not switched
             // yet): answer it so its consent on the old pair holds, change nothing.
-            let key = p.key.clone();
-            wire::verify(msg, &key)?;
-            let resp = wire::success(req.id, d.remote, &key);
+            wire::verify(msg, &p.key)?;
+            let resp = wire::success(req.id, d.remote, &p.key);
             self.queue_transmit(d.protocol, d.local, d.remote, resp);
             return Ok(Received::Stun);
-        } else {
-            return Err(AgentError::Unauthenticated);
-        };
-        wire::verify(msg, &key)?;
+        }
+        wire::verify(msg, &self.local_key)?;
         self.last_now = Some(now);
         let priority = req.priority.ok_or(AgentError::BadRequest("no PRIORITY"))?;
         if req.controlling.is_none() && req.controlled.is_none() {
@@ -996,7 +994,7 @@ impl Agent {
                             d.protocol,
                             d.local,
                             d.remote,
-                            wire::role_conflict(req.id, &key),
+                            wire::role_conflict(req.id, &self.local_key),
                         );
                         return Ok(Received::Stun);
                     }
@@ -1010,7 +1008,7 @@ impl Agent {
                             d.protocol,
                             d.local,
                             d.remote,
-                            wire::role_conflict(req.id, &key),
+                            wire::role_conflict(req.id, &self.local_key),
                         );
                         return Ok(Received::Stun);
                     }
@@ -1024,7 +1022,7 @@ impl Agent {
             d.protocol,
             d.local,
             d.remote,
-            wire::success(req.id, d.remote, &key),
+            wire::success(req.id, d.remote, &self.local_key),
         );
 
         let Some(li) = self.locals.iter().position(|l| {

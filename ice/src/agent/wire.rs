@@ -8,9 +8,9 @@ use crate::stun::{
 };
 
 /// A Binding request, with the attributes ICE needs copied out.
-pub(super) struct Request {
+pub(super) struct Request<'a> {
     pub(super) id: [u8; 12],
-    pub(super) username: String,
+    pub(super) username: &'a str,
     pub(super) priority: Option<u32>,
     pub(super) use_candidate: bool,
     pub(super) controlling: Option<u64>,
@@ -18,8 +18,8 @@ pub(super) struct Request {
 }
 
 /// A decoded STUN message, not yet authenticated.
-pub(super) enum Incoming {
-    Request(Request),
+pub(super) enum Incoming<'a> {
+    Request(Request<'a>),
     Success {
         id: [u8; 12],
         mapped: Option<SocketAddr>,
@@ -36,7 +36,7 @@ pub(super) enum Incoming {
 
 /// Decodes `data` (FINGERPRINT, when present, is verified by the codec); the decoded
 /// view is returned too, for [`verify`] once the key is known.
-pub(super) fn decode(data: &[u8]) -> Result<(Incoming, MessageRef<'_>), AgentError> {
+pub(super) fn decode(data: &[u8]) -> Result<(Incoming<'_>, MessageRef<'_>), AgentError> {
     let m = MessageRef::decode(data)?;
     if m.method() != Method::BINDING {
         return Ok((Incoming::Other, m));
@@ -51,7 +51,7 @@ pub(super) fn decode(data: &[u8]) -> Result<(Incoming, MessageRef<'_>), AgentErr
             }
             Incoming::Request(Request {
                 id,
-                username: username.to_owned(),
+                username,
                 priority: m.priority(),
                 use_candidate: m.use_candidate(),
                 controlling: m.ice_controlling(),
