@@ -186,3 +186,42 @@ fn unanswered_init_gives_up() {
     });
     assert!(ok);
 }
+
+/// Data queued before the handshake rides behind COOKIE ECHO: the peer has the channel
+/// and its first message after three one-way trips, not five.
+#[test]
+fn first_messages_ride_with_cookie_echo() {
+    let mut p = Pair::new(
+        config(true, 1),
+        config(false, 2),
+        LinkConfig {
+            latency: Duration::from_millis(10),
+            ..LinkConfig::default()
+        },
+    );
+    let t0 = p.now();
+    let ch =
+        p.a.open_channel(ChannelConfig {
+            label: "early".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    p.a.send(ch, MessageKind::Text, Bytes::from_static(b"hello"))
+        .unwrap();
+    p.a.connect(t0);
+    let ok = p.drive(Duration::from_secs(5), |p| {
+        p.b_events
+            .iter()
+            .any(|e| matches!(e, Event::Message { .. }))
+    });
+    assert!(ok);
+    assert!(
+        p.now() - t0 <= Duration::from_millis(30),
+        "{:?}",
+        p.now() - t0
+    );
+    assert!(p
+        .b_events
+        .iter()
+        .any(|e| matches!(e, Event::ChannelOpened { label, .. } if label == "early")));
+}

@@ -28,6 +28,9 @@ fn hostile_packets_are_rejected_and_the_association_survives() {
     p.connect();
     let ch = p.a.open_channel(ChannelConfig::default()).unwrap();
     p.drive(Duration::from_secs(5), |p| p.b.channel(ch).is_some());
+    // Let the links drain so the next packet from b is the only one in flight.
+    let until = p.now() + Duration::from_secs(1);
+    p.drive(Duration::from_secs(2), |p| p.now() >= until);
     // A packet from b to a tells us a's verification tag.
     p.b.send(ch, MessageKind::Text, Bytes::from_static(b"x"))
         .unwrap();
@@ -35,6 +38,14 @@ fn hostile_packets_are_rejected_and_the_association_survives() {
     let mut buf = Vec::new();
     let _ = p.b.poll_transmit(now, &mut buf).unwrap();
     p.a.handle_receive(now, &buf).unwrap();
+    let next_tsn = oxrtc_sctp::packet::Packet::parse(Bytes::from(buf.clone()), false)
+        .unwrap()
+        .chunks()
+        .find_map(|c| match c {
+            Ok(Chunk::IData(d)) => Some(d.tsn.wrapping_add(1)),
+            _ => None,
+        })
+        .expect("b's packet carries its message");
     let header = CommonHeader {
         src_port: 5000,
         dst_port: 5000,
@@ -82,7 +93,8 @@ fn hostile_packets_are_rejected_and_the_association_survives() {
         Chunk::IData(DataChunk {
             tsn,
             stream_id,
-            mid: 0,
+            // b's DATA_CHANNEL_ACK and "x" used 0 and 1 on this stream.
+            mid: 2,
             fsn: 0,
             ppid: 53,
             unordered: false,
@@ -92,6 +104,18 @@ fn hostile_packets_are_rejected_and_the_association_survives() {
             payload: Bytes::from_static(b"evil"),
         })
     };
+    // A bogus COOKIE ECHO cannot smuggle bundled DATA past the tag check.
+    let smuggle = packet(
+        wrong,
+        &[
+            Chunk::CookieEcho(oxrtc_sctp::chunk::CookieEchoChunk {
+                cookie: Bytes::from_static(&[0; 64]),
+            }),
+            data(next_tsn, ch),
+        ],
+    );
+    let _ = p.a.handle_receive(now, &smuggle);
+    p.flush();
     for tsn in [0x8000_0000, 0x1234_5678, 7] {
         p.a.handle_receive(now, &packet(header, &[data(tsn, 1)]))
             .unwrap();

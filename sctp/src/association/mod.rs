@@ -589,6 +589,14 @@ impl Association {
         let mut immediate = false;
         for chunk in chunks {
             let chunk = chunk?;
+            // A packet led by COOKIE ECHO had its tag checked against the cookie only;
+            // what is bundled after it must carry the tag of the association it created.
+            if first == kind::COOKIE_ECHO
+                && !matches!(chunk, Chunk::CookieEcho(_))
+                && self.tcb.as_ref().is_none_or(|t| t.my_tag != vtag)
+            {
+                break;
+            }
             let is_idata = chunk.kind() == kind::I_DATA;
             match chunk {
                 Chunk::Data(d) | Chunk::IData(d) if self.data_kind_ok(is_idata) => {
@@ -1717,7 +1725,7 @@ impl Association {
     fn build_packet(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<usize> {
         let mtu = self.config.mtu;
         let window = self.config.receive_window;
-        let data_allowed = matches!(
+        let mut data_allowed = matches!(
             self.state,
             State::Established | State::ShutdownPending | State::ShutdownReceived
         );
@@ -1747,6 +1755,9 @@ impl Association {
                 break;
             }
             if let Some(c) = tcb.control.pop_front() {
+                // RFC 9260 §5.1 D: DATA may ride behind COOKIE ECHO, which saves a round
+                // trip for the first messages (a DATA_CHANNEL_OPEN, typically).
+                data_allowed |= matches!(c, Chunk::CookieEcho(_));
                 w.push(&c);
             }
         }

@@ -436,3 +436,26 @@ fn graceful_shutdown_with_dcsctp() {
         );
     }
 }
+
+#[test]
+fn early_data_bundled_with_cookie_echo_reaches_dcsctp() {
+    for interleaving in [false, true] {
+        let mut p = Peers::new(false, interleaving, true);
+        let ch =
+            p.ox.open_channel(ChannelConfig {
+                label: "early".into(),
+                ..Default::default()
+            })
+            .expect("open");
+        p.ox.send(ch, MessageKind::Text, Bytes::from_static(b"first"))
+            .expect("send");
+        p.ox.connect(p.now);
+        let ok = p.drive(Duration::from_secs(10), |p| {
+            p.dc_user_messages(ch).len() == 1
+        });
+        assert!(ok, "{:?}", p.dc_events);
+        assert_eq!(p.dc_user_messages(ch), vec![b"first".to_vec()]);
+        // INIT, INIT ACK, COOKIE ECHO + DATA: three one-way trips.
+        assert!(p.now - p.start <= 3 * LATENCY, "{:?}", p.now - p.start);
+    }
+}
