@@ -210,7 +210,11 @@ pub struct Connection {
     send_seq: u16,
     transcript: Vec<u8>,
     flight: Vec<FlightMessage>,
-    peer_flight_end: Option<u16>,
+    /// message_seq range (first, last) of the peer's last complete flight: fragments of it
+    /// arriving again mean our answer was lost.
+    peer_flight: Option<(u16, u16)>,
+    /// When we last retransmitted because the peer did (at most one answer per burst).
+    last_answer: Option<Instant>,
     timer: RetransmitTimer,
 
     cookie_key: hmac::Key,
@@ -313,7 +317,8 @@ impl Connection {
             send_seq: 0,
             transcript: Vec::new(),
             flight: Vec::new(),
-            peer_flight_end: None,
+            peer_flight: None,
+            last_answer: None,
             timer: RetransmitTimer {
                 at: None,
                 timeout,
@@ -724,13 +729,18 @@ impl Connection {
                 self.reassembler.skip_to(frag.message_seq);
             }
             match self.reassembler.insert(frag, epoch) {
-                Insert::Old { ends_message } => {
-                    // RFC 6347 §4.2.4: a retransmitted final message of the peer's last
-                    // flight means our answer was lost: retransmit it.
-                    if ends_message
-                        && Some(frag.message_seq) == self.peer_flight_end
-                        && !self.flight.is_empty()
-                    {
+                Insert::Old { .. } => {
+                    // RFC 6347 §4.2.4: receiving a retransmission of the peer's last flight
+                    // means our answer was lost: retransmit it, once per burst (the peer
+                    // resends a whole flight at once, several datagrams).
+                    let in_last_flight = self
+                        .peer_flight
+                        .is_some_and(|(first, last)| (first..=last).contains(&frag.message_seq));
+                    let quiet = self
+                        .last_answer
+                        .is_none_or(|t| now >= t + self.config.retransmit_initial / 2);
+                    if in_last_flight && quiet && !self.flight.is_empty() {
+                        self.last_answer = Some(now);
                         self.emit_flight();
                     }
                 }
@@ -971,7 +981,7 @@ impl Connection {
                         what: "empty HelloVerifyRequest cookie",
                     });
                 }
-                self.peer_flight_end = Some(msg.seq);
+                self.peer_flight = Some((msg.seq, msg.seq));
                 // A stateless server answers from a fresh state after the cookie exchange
                 // and may restart its epoch 0 record numbers (RFC 6347 §4.2.1 has it reuse
                 // the ClientHello's), so epoch 0 duplicate detection starts over.
@@ -1091,7 +1101,9 @@ impl Connection {
                     return Err(Error::decode("ServerHelloDone"));
                 }
                 self.append_transcript(msg.msg_type, msg.seq, &msg.body);
-                self.peer_flight_end = Some(msg.seq);
+                // Flight 4 runs from the ServerHello (right after any HelloVerifyRequest).
+                let first = self.peer_flight.map_or(0, |(_, last)| last.wrapping_add(1));
+                self.peer_flight = Some((first, msg.seq));
                 let fin = self.client_send_flight5(now, *hs)?;
                 Ok(State::ClientFlight5(fin))
             }
@@ -1271,7 +1283,7 @@ impl Connection {
         // The transcript starts with the ClientHello that carried the valid cookie.
         self.transcript.clear();
         self.append_transcript(msg.msg_type, msg.seq, &msg.body);
-        self.peer_flight_end = Some(msg.seq);
+        self.peer_flight = Some((msg.seq, msg.seq));
         self.send_seq = msg.seq;
         self.flight.clear();
 
@@ -1397,7 +1409,9 @@ impl Connection {
                     return Err(Error::BadFinished);
                 }
                 self.append_transcript(msg.msg_type, msg.seq, &msg.body);
-                self.peer_flight_end = Some(msg.seq);
+                // The client's flight 5 runs from right after its ClientHello.
+                let first = self.peer_flight.map_or(0, |(_, last)| last.wrapping_add(1));
+                self.peer_flight = Some((first, msg.seq));
                 self.negotiated.peer_certificate = hs.peer.map(|(der, _)| der);
                 self.flight.clear();
                 self.flight.push(FlightMessage::ChangeCipherSpec);

@@ -25,7 +25,7 @@ fn harsh(seed: u64) -> LinkConfig {
 #[test]
 fn handshake_completes_with_30_percent_loss_reordering_and_duplication() {
     let mut retransmitted = 0;
-    for seed in 0..24 {
+    for seed in 0..64 {
         let (mut c, mut s) = default_configs();
         // With 30% loss each way a flight and its answer both survive about half the
         // time; allow enough attempts that every seed gets through.
