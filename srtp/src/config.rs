@@ -27,10 +27,10 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// The browsers' settings: an SRTP replay window of 1024 packets (libwebrtc's
-    /// `kSrtpReplayWindow`, sized for video bursts), an SRTCP window of 128 (libsrtp's fixed
-    /// SRTCP window), at most 1000 SSRCs per direction and stream kind, no MKI, SRTCP
-    /// encrypted.
+    /// The browsers' settings: an SRTP replay window of 1024 packets (libwebrtc and Firefox
+    /// both create their libsrtp sessions with `window_size = 1024`, sized for reordered video
+    /// bursts), an SRTCP window of 128 (libsrtp's fixed SRTCP window), at most 1000 SSRCs per
+    /// direction and stream kind, no MKI, SRTCP encrypted.
     fn default() -> Self {
         Self {
             srtp_replay_window: 1024,
