@@ -547,11 +547,12 @@ impl Candidate {
         let port_s = next("port")?;
         let port = parse_digits::<u16>(port_s, 5).ok_or_else(|| invalid("port", port_s))?;
         let typ = next("typ")?;
-        if typ != "typ" {
+        // ABNF string literals are case-insensitive (RFC 5234 §2.3).
+        if !typ.eq_ignore_ascii_case("typ") {
             return Err(invalid("typ", typ));
         }
         let kind_s = next("cand-type")?;
-        let kind = match kind_s {
+        let kind = match kind_s.to_ascii_lowercase().as_str() {
             "host" => CandidateKind::Host,
             "srflx" => CandidateKind::ServerReflexive,
             "prflx" => CandidateKind::PeerReflexive,
@@ -569,7 +570,7 @@ impl Candidate {
         let mut extensions = Vec::new();
         while let Some(name) = it.next() {
             let value = it.next().ok_or(CandidateError::Extensions)?;
-            match name {
+            match name.to_ascii_lowercase().as_str() {
                 "raddr" if raddr.is_none() => raddr = Some(Address::parse(value, "raddr")?),
                 "rport" if rport.is_none() => {
                     rport =
@@ -585,8 +586,8 @@ impl Candidate {
             }
         }
         let transport = if is_tcp {
-            // RFC 6544 §4.5: tcptype is mandatory; browsers omit it only on
-            // malformed lines. Treat a missing one as passive would guess; reject.
+            // RFC 6544 §4.5: tcptype is mandatory on TCP candidates; guessing a role
+            // would pair wrongly, so a line without it is rejected.
             Transport::Tcp(tcptype.ok_or(CandidateError::Missing { field: "tcptype" })?)
         } else {
             Transport::Udp
@@ -729,6 +730,18 @@ mod tests {
         let c = Candidate::from_sdp_str(tcp).unwrap();
         assert_eq!(c.transport(), Transport::Tcp(TcpType::Active));
         assert_eq!(c.to_sdp_string(), tcp);
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive() {
+        let c = Candidate::from_sdp_str(
+            "CANDIDATE:1 1 TCP 1 192.0.2.1 9 TYP SRFLX RADDR 10.0.0.1 RPORT 9 TCPTYPE Active",
+        )
+        .unwrap();
+        assert_eq!(c.kind(), CandidateKind::ServerReflexive);
+        assert_eq!(c.transport(), Transport::Tcp(TcpType::Active));
+        assert_eq!(c.related_addr(), Some("10.0.0.1:9".parse().unwrap()));
+        assert!(c.extensions().is_empty());
     }
 
     #[test]
