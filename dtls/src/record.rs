@@ -122,11 +122,14 @@ pub(crate) fn write_header(
     sequence: u64,
     len: usize,
 ) {
-    out.push(content_type.code());
-    out.extend_from_slice(&DTLS_1_2.to_be_bytes());
-    out.extend_from_slice(&epoch.to_be_bytes());
-    out.extend_from_slice(&sequence.to_be_bytes()[2..]);
-    out.extend_from_slice(&(len as u16).to_be_bytes());
+    let mut h = [0u8; RECORD_HEADER_LEN];
+    h[0] = content_type.code();
+    h[1..3].copy_from_slice(&DTLS_1_2.to_be_bytes());
+    // epoch (16 bits) and sequence (48 bits) share one big-endian u64.
+    let epoch_seq = (u64::from(epoch) << 48) | (sequence & MAX_SEQUENCE);
+    h[3..11].copy_from_slice(&epoch_seq.to_be_bytes());
+    h[11..13].copy_from_slice(&(len as u16).to_be_bytes());
+    out.extend_from_slice(&h);
 }
 
 /// RFC 6347 §4.1.2.6 sliding anti-replay window of 64 records.
