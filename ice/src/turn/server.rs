@@ -154,7 +154,7 @@ pub struct ServerConfig {
     pub max_allocations_per_user: usize,
     /// Allocations the server holds at once (508 beyond).
     pub max_allocations: usize,
-    /// Permissions one allocation may hold.
+    /// Permissions one allocation may hold, and channel bindings too.
     pub max_permissions: usize,
     /// Relayed bytes per second per allocation, each direction counted; `None` = no cap.
     pub bandwidth_limit: Option<u64>,
@@ -723,7 +723,10 @@ impl Server {
         if used >= self.config.max_allocations_per_user {
             return Err(Reject::signed(ErrorCode::ALLOCATION_QUOTA_REACHED, &key));
         }
-        if self.allocations.len() + self.pending.len() >= self.config.max_allocations {
+        // Reserved relay sockets count too: each holds a port.
+        if self.allocations.len() + self.pending.len() + self.reservations.len()
+            >= self.config.max_allocations
+        {
             return Err(Reject::signed(ErrorCode::INSUFFICIENT_CAPACITY, &key));
         }
         let pending = PendingAllocation {
@@ -974,7 +977,9 @@ impl Server {
             return Err(Reject::signed(ErrorCode::BAD_REQUEST, &key));
         }
         let ip = peer.ip().to_canonical();
-        if !a.permissions.contains_key(&ip) && a.permissions.len() >= max {
+        if (!a.permissions.contains_key(&ip) && a.permissions.len() >= max)
+            || (!a.channels.contains_key(&channel) && a.channels.len() >= max)
+        {
             return Err(Reject::signed(ErrorCode::INSUFFICIENT_CAPACITY, &key));
         }
         // RFC 8656 §11: bindings last 600 s and refresh the peer's permission.

@@ -1066,3 +1066,39 @@ fn password_algorithms_must_echo_the_offer() {
     );
     assert!(s.poll_event().is_none());
 }
+
+#[test]
+fn channels_per_allocation_are_bounded() {
+    let mut server = server_config();
+    server.max_permissions = 2;
+    let mut net = Net::new(
+        server,
+        vec![client_config("alice", "alice-pass", 1)],
+        LinkConfig::default(),
+    );
+    allocate_all(&mut net);
+    let now = net.now;
+    for port in 1..=3 {
+        let peer = SocketAddr::new("192.0.2.1".parse().unwrap(), port);
+        net.clients[0].bind_channel(now, peer).unwrap();
+    }
+    net.run_for(Duration::from_secs(2));
+    let ev = net.take_events(0);
+    let bound = ev
+        .iter()
+        .filter(|e| matches!(e, Event::ChannelBound { .. }))
+        .count();
+    let refused = ev
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::ChannelBindFailed {
+                    failure: Failure::Error { code: 508, .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!((bound, refused), (2, 1), "{ev:?}");
+}
