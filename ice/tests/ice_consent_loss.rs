@@ -70,3 +70,22 @@ fn short_outage_recovers() {
     w.run_for(Duration::from_secs(60));
     assert!(w.connected(a) && w.connected(b));
 }
+
+#[test]
+fn zero_periods_in_the_config_do_not_spin() {
+    use oxrtc_ice::AgentConfig;
+    let mut w = World::perfect();
+    let zero = |role, seed| AgentConfig {
+        consent_interval: Duration::ZERO,
+        keepalive_interval: Duration::ZERO,
+        check_interval: Duration::ZERO,
+        ..config(role, seed)
+    };
+    let a = w.add_node(zero(Role::Controlling, 9), "192.0.2.1:5000", None);
+    let b = w.add_node(zero(Role::Controlled, 10), "192.0.2.2:6000", None);
+    w.signal_hosts(a, b);
+    // The harness panics on a busy loop (the same instant over and over).
+    assert!(w.run_until(Duration::from_secs(5), |w| w.connected(a) && w.connected(b)));
+    w.run_for(Duration::from_secs(5));
+    assert!(w.connected(a) && w.connected(b));
+}

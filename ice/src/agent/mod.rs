@@ -39,6 +39,8 @@ const MAX_QUEUED_EVENTS: usize = 1024;
 const MAX_LOCAL_CANDIDATES: usize = 64;
 /// Most transactions outstanding at once.
 const MAX_TRANSACTIONS: usize = 2048;
+/// Shortest consent or keepalive period accepted from the configuration.
+const MIN_PERIOD: Duration = Duration::from_millis(100);
 
 /// Which side of the ICE session we are (RFC 8445 §6.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -501,7 +503,11 @@ pub struct Agent {
 
 impl Agent {
     /// A new agent.
-    pub fn new(config: AgentConfig) -> Self {
+    pub fn new(mut config: AgentConfig) -> Self {
+        // Periodic timers of zero length would make `poll_timeout` return the same
+        // instant forever; floor them.
+        config.consent_interval = config.consent_interval.max(MIN_PERIOD);
+        config.keepalive_interval = config.keepalive_interval.max(MIN_PERIOD);
         let seed = config.rng_seed.unwrap_or_else(system_seed);
         let mut rng = ChaCha20Rng::from_seed(seed);
         let local_credentials = config
