@@ -404,3 +404,39 @@ fn owned_buffer_receive_path_handshakes_and_delivers_zero_copy() {
     let got: Vec<Event> = std::iter::from_fn(|| server.poll_event()).collect();
     assert_eq!(got, vec![Event::ApplicationData("third".into())]);
 }
+
+#[test]
+fn dtls10_only_client_gets_protocol_version_alert() {
+    let (mut c, s) = default_configs();
+    c.client_hello_encoder = Some(|hello, out| {
+        let mut h = hello.clone();
+        h.version = 0xfeff;
+        h.encode(out);
+    });
+    let mut pair = Pair::perfect(c, s);
+    pair.drive_until(std::time::Duration::from_secs(5), |p| {
+        closed_reason(&p.client_events).is_some()
+    });
+    assert_eq!(
+        closed_reason(&pair.server_events),
+        Some(&CloseReason::Error(Error::ProtocolVersion {
+            version: 0xfeff
+        }))
+    );
+    assert_eq!(
+        closed_reason(&pair.client_events),
+        Some(&CloseReason::Error(Error::PeerAlert {
+            description: AlertDescription::ProtocolVersion
+        }))
+    );
+}
+
+#[test]
+fn without_cookie_exchange_the_handshake_is_one_round_trip_shorter() {
+    let (c, mut s) = default_configs();
+    s.hello_verify = false;
+    let mut pair = Pair::perfect(c, s);
+    pair.handshake();
+    // ClientHello, flight 5 — no second ClientHello.
+    assert_eq!(pair.client_sent.len(), 2);
+}
