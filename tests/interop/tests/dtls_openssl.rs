@@ -298,12 +298,15 @@ fn openssl_server_oxrtc_client(case: Case, server_cert: Certificate) {
 
 /// oxrtc server ↔ openssl s_client.
 fn oxrtc_server_openssl_client(case: Case) {
+    oxrtc_server_openssl_client_with(case, Certificate::generate().unwrap());
+}
+
+fn oxrtc_server_openssl_client_with(case: Case, server_cert: Certificate) {
     let Some(openssl) = oxrtc_interop::require_program("openssl") else {
         return;
     };
     let client_cert = Certificate::generate().unwrap();
     let files = write_pem(&client_cert, "client");
-    let server_cert = Certificate::generate().unwrap();
     let mut config = Config::new(server_cert);
     config.srtp_profiles = vec![case.profile];
     config.cipher_suites = vec![case.suite];
@@ -450,16 +453,16 @@ fn other_suites_groups_and_profiles_both_roles() {
     }
 }
 
-#[test]
-fn openssl_rsa_server_with_ecdhe_rsa_suites() {
-    let Some(openssl) = oxrtc_interop::require_program("openssl") else {
-        return;
-    };
-    // An RSA certificate made by OpenSSL itself; we verify its signatures with ring.
-    let dir = std::env::temp_dir().join(format!("oxrtc-dtls-rsa-{}", std::process::id()));
+/// An RSA certificate made by OpenSSL itself.
+fn openssl_rsa_certificate(openssl: &Path) -> Certificate {
+    let dir = std::env::temp_dir().join(format!(
+        "oxrtc-dtls-rsa-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let (cert, key) = (dir.join("c.pem"), dir.join("k.pem"));
-    let status = Command::new(&openssl)
+    let status = Command::new(openssl)
         .args([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=rsa",
         ])
@@ -477,7 +480,11 @@ fn openssl_rsa_server_with_ecdhe_rsa_suites() {
     )
     .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
-    for (suite, name) in [
+    rsa
+}
+
+fn rsa_cases() -> Vec<Case> {
+    [
         (
             CipherSuite::EcdheRsaWithAes128GcmSha256,
             "ECDHE-RSA-AES128-GCM-SHA256",
@@ -486,16 +493,38 @@ fn openssl_rsa_server_with_ecdhe_rsa_suites() {
             CipherSuite::EcdheRsaWithAes256GcmSha384,
             "ECDHE-RSA-AES256-GCM-SHA384",
         ),
-    ] {
-        openssl_server_oxrtc_client(
-            Case {
-                profile: SrtpProfile::Aes128CmHmacSha1_80,
-                suite,
-                group: NamedGroup::X25519,
-                openssl_cipher: name,
-                openssl_group: "X25519",
-            },
-            rsa.clone(),
-        );
+    ]
+    .into_iter()
+    .map(|(suite, name)| Case {
+        profile: SrtpProfile::Aes128CmHmacSha1_80,
+        suite,
+        group: NamedGroup::X25519,
+        openssl_cipher: name,
+        openssl_group: "X25519",
+    })
+    .collect()
+}
+
+/// OpenSSL's RSA server: we verify its RSA signatures with ring.
+#[test]
+fn openssl_rsa_server_with_ecdhe_rsa_suites() {
+    let Some(openssl) = oxrtc_interop::require_program("openssl") else {
+        return;
+    };
+    let rsa = openssl_rsa_certificate(&openssl);
+    for case in rsa_cases() {
+        openssl_server_oxrtc_client(case, rsa.clone());
+    }
+}
+
+/// Our server with an RSA certificate: OpenSSL verifies the signatures we make with ring.
+#[test]
+fn oxrtc_rsa_server_with_openssl_client() {
+    let Some(openssl) = oxrtc_interop::require_program("openssl") else {
+        return;
+    };
+    let rsa = openssl_rsa_certificate(&openssl);
+    for case in rsa_cases() {
+        oxrtc_server_openssl_client_with(case, rsa.clone());
     }
 }
