@@ -635,7 +635,7 @@ impl Association {
                     return Ok(());
                 }
                 Chunk::Shutdown(s) => self.handle_shutdown(now, s),
-                Chunk::ShutdownAck => self.handle_shutdown_ack(now),
+                Chunk::ShutdownAck => self.handle_shutdown_ack(),
                 Chunk::ShutdownComplete(_) => {
                     if matches!(self.state, State::ShutdownAckSent) {
                         self.finish_close();
@@ -646,7 +646,7 @@ impl Association {
                 Chunk::ForwardTsn(f) | Chunk::IForwardTsn(f) => {
                     got_data = true;
                     immediate = true;
-                    self.handle_forward_tsn(now, f);
+                    self.handle_forward_tsn(f);
                 }
                 Chunk::ReConfig(r) => self.handle_reconfig(now, r),
                 Chunk::Unknown {
@@ -1120,10 +1120,10 @@ impl Association {
         if !tcb.rx.sack_now && !self.timers.is_running(Timer::DelayedAck) {
             self.timers.set(Timer::DelayedAck, now + delayed_ack);
         }
-        self.deliver_ready(now);
+        self.deliver_ready();
     }
 
-    fn deliver_ready(&mut self, _now: Instant) {
+    fn deliver_ready(&mut self) {
         loop {
             let Some(tcb) = self.tcb.as_mut() else {
                 return;
@@ -1231,7 +1231,7 @@ impl Association {
         self.check_shutdown(now);
     }
 
-    fn handle_forward_tsn(&mut self, now: Instant, f: ForwardTsnChunk) {
+    fn handle_forward_tsn(&mut self, f: ForwardTsnChunk) {
         let Some(tcb) = self.tcb.as_mut() else {
             return;
         };
@@ -1245,7 +1245,6 @@ impl Association {
             // Still honor stream skips for data we already passed.
             tcb.reassembly.forward(tcb.rx.cum_unwrapped(), &f.skipped);
         }
-        let _ = now;
     }
 
     fn handle_heartbeat_ack(&mut self, now: Instant, info: &[u8]) {
@@ -1294,7 +1293,7 @@ impl Association {
         }
     }
 
-    fn handle_shutdown_ack(&mut self, _now: Instant) {
+    fn handle_shutdown_ack(&mut self) {
         if matches!(self.state, State::ShutdownSent | State::ShutdownAckSent) {
             if let Some(tcb) = &self.tcb {
                 let p = self.encode_packet(
