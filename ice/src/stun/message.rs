@@ -266,7 +266,13 @@ impl<'a> MessageRef<'a> {
 
         if let Some(fp) = msg.fingerprint {
             let got = u32::from_be_bytes([raw[fp + 4], raw[fp + 5], raw[fp + 6], raw[fp + 7]]);
-            let want = fingerprint_adjusted(raw, fp, (fp + 8 - HEADER_LEN) as u16);
+            // Usually FINGERPRINT is last, so the length field needs no adjusting and one
+            // pass over the bytes does.
+            let want = if fp + 8 == raw.len() {
+                crc32fast::hash(&raw[..fp]) ^ super::FINGERPRINT_XOR
+            } else {
+                fingerprint_adjusted(raw, fp, (fp + 8 - HEADER_LEN) as u16)
+            };
             if got != want {
                 return Err(StunError::FingerprintMismatch);
             }

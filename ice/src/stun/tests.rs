@@ -317,3 +317,22 @@ fn builder_attributes_iterate() {
         ]
     );
 }
+
+#[test]
+fn fingerprint_checked_with_adjusted_length_when_not_last() {
+    // Something after FINGERPRINT is ignored, and the CRC is checked against the length
+    // the message had when FINGERPRINT was appended.
+    let mut wire = REQUEST.to_vec();
+    wire.extend_from_slice(&[0x80, 0x22, 0x00, 0x04, b'j', b'u', b'n', b'k']);
+    let len = (wire.len() - HEADER_LEN) as u16;
+    wire[2..4].copy_from_slice(&len.to_be_bytes());
+    let m = MessageRef::decode(&wire).unwrap();
+    assert!(m.has_fingerprint());
+    assert_eq!(m.software(), Some("STUN test client"));
+    m.check_integrity(&Key::short_term(PASSWORD)).unwrap();
+    wire[30] ^= 1;
+    assert_eq!(
+        MessageRef::decode(&wire).unwrap_err(),
+        StunError::FingerprintMismatch
+    );
+}
