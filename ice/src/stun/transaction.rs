@@ -88,6 +88,9 @@ struct Entry<T> {
     user: T,
 }
 
+/// Upper bound on any single wait, so absurd configurations cannot overflow `Instant`.
+const MAX_WAIT: Duration = Duration::from_secs(86_400);
+
 /// Outstanding STUN client transactions, each carrying the caller's data `T`.
 #[derive(Debug)]
 pub struct TransactionTable<T> {
@@ -106,6 +109,14 @@ impl<T> TransactionTable<T> {
             transmits: VecDeque::new(),
             timed_out: VecDeque::new(),
         }
+    }
+
+    /// Rm × RTO, bounded.
+    fn last_wait(&self) -> Duration {
+        self.config
+            .rto
+            .saturating_mul(self.config.last_wait_factor)
+            .min(MAX_WAIT)
     }
 
     /// The configuration.
@@ -132,11 +143,11 @@ impl<T> TransactionTable<T> {
         }
         let interval = self.config.rto;
         let due = if reliable {
-            now + self.config.reliable_timeout
+            now + self.config.reliable_timeout.min(MAX_WAIT)
         } else if self.config.max_transmissions <= 1 {
-            now + interval * self.config.last_wait_factor
+            now + self.last_wait()
         } else {
-            now + interval
+            now + interval.min(MAX_WAIT)
         };
         self.transmits.push_back(Transmit {
             destination,
@@ -197,6 +208,7 @@ impl<T> TransactionTable<T> {
 
     /// Retransmits due requests and times out exhausted ones.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let last_wait = self.last_wait();
         let mut i = 0;
         while i < self.entries.len() {
             let e = &mut self.entries[i];
@@ -211,17 +223,17 @@ impl<T> TransactionTable<T> {
             }
             // RFC 8489 §6.2.1: the RTO doubles after each retransmission.
             e.interval = match self.config.max_rto {
-                Some(max) => (e.interval * 2).min(max),
-                None => e.interval * 2,
+                Some(max) => e.interval.saturating_mul(2).min(max),
+                None => e.interval.saturating_mul(2),
             };
             e.transmissions += 1;
             e.due = if e.transmissions >= self.config.max_transmissions {
                 // "If, after the last request, a duration equal to Rm times the RTO has
                 // passed without a response ..., the client SHOULD consider the
                 // transaction to have failed."
-                now + self.config.rto * self.config.last_wait_factor
+                now + last_wait
             } else {
-                now + e.interval
+                now + e.interval.min(MAX_WAIT)
             };
             self.transmits.push_back(Transmit {
                 destination: e.destination,
