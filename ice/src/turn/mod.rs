@@ -3,7 +3,48 @@
 //!
 //! Both state machines follow the crate's sans-IO contract: feed datagrams with
 //! `handle_receive`, call `handle_timeout` at `poll_timeout`, and drain `poll_transmit`
-//! and `poll_event` after every call.
+//! and `poll_event` after every call. [`TlsClient`] wraps the client in rustls for
+//! `turns:`; the `turn-server` example drives [`Server`] over UDP, TCP and TLS sockets.
+//!
+//! A client and a server wired together in memory (no sockets, no clock):
+//!
+//! ```
+//! use std::net::SocketAddr;
+//! use std::time::Instant;
+//! use oxrtc_ice::turn::{
+//!     Client, ClientConfig, Event, FiveTuple, Server, ServerConfig, ServerEvent,
+//!     ServerTransmitKind, TransportProtocol,
+//! };
+//!
+//! let server_addr: SocketAddr = "203.0.113.1:3478".parse().unwrap();
+//! let client_addr: SocketAddr = "198.51.100.7:40000".parse().unwrap();
+//! let mut server = Server::new(
+//!     ServerConfig::new("example.org", server_addr.ip()).with_user("alice", "secret"),
+//! );
+//! let mut client = Client::new(ClientConfig::new(server_addr, "alice", "secret"));
+//! let five = FiveTuple { client: client_addr, server: server_addr, protocol: TransportProtocol::Udp };
+//! let now = Instant::now();
+//!
+//! client.allocate(now)?;
+//! for _ in 0..4 {
+//!     while let Some(t) = client.poll_transmit() {
+//!         server.handle_client(now, five, &t.contents)?;
+//!     }
+//!     while let Some(ServerEvent::OpenRelay(r)) = server.poll_event() {
+//!         // A real driver binds a UDP socket on r.ip here.
+//!         server.relay_opened(now, r.token, Some(SocketAddr::new(r.ip, 50000)));
+//!     }
+//!     while let Some(t) = server.poll_transmit() {
+//!         if let ServerTransmitKind::ToClient(_) = t.kind {
+//!             client.handle_receive(now, server_addr, &t.contents)?;
+//!         }
+//!     }
+//! }
+//! // 401 with realm and nonce, then the signed Allocate succeeded.
+//! assert!(matches!(client.poll_event(), Some(Event::Allocated { .. })));
+//! assert_eq!(client.relayed_address(), Some("203.0.113.1:50000".parse().unwrap()));
+//! # Ok::<(), oxrtc_ice::turn::TurnError>(())
+//! ```
 
 mod channel_data;
 mod client;
