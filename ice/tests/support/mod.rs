@@ -29,6 +29,8 @@ pub enum NatKind {
     PortRestricted,
     /// Address-and-port-dependent mapping and filtering.
     Symmetric,
+    /// Static 1:1 NAT: the public port equals the private one, no filtering.
+    OneToOne,
 }
 
 struct Mapping {
@@ -45,6 +47,8 @@ pub struct Nat {
     pub public_ip: IpAddr,
     next_port: u16,
     mappings: Vec<Mapping>,
+    /// The private IP behind a 1:1 NAT.
+    pub static_host: Option<IpAddr>,
 }
 
 impl Nat {
@@ -54,6 +58,7 @@ impl Nat {
             public_ip: public_ip.parse().unwrap(),
             next_port: 40000,
             mappings: Vec::new(),
+            static_host: None,
         }
     }
 
@@ -65,8 +70,12 @@ impl Nat {
         let i = match found {
             Some(i) => i,
             None => {
-                let public = SocketAddr::new(self.public_ip, self.next_port);
-                self.next_port += 1;
+                let public = if self.kind == NatKind::OneToOne {
+                    SocketAddr::new(self.public_ip, internal.port())
+                } else {
+                    self.next_port += 1;
+                    SocketAddr::new(self.public_ip, self.next_port - 1)
+                };
                 self.mappings.push(Mapping {
                     internal,
                     destination: symmetric.then_some(destination),
@@ -84,9 +93,15 @@ impl Nat {
     }
 
     fn inbound(&self, source: SocketAddr, public: SocketAddr) -> Option<SocketAddr> {
+        if self.kind == NatKind::OneToOne {
+            // Static: every private socket is reachable at the same port, mapped or not.
+            return self
+                .static_host
+                .map(|ip| SocketAddr::new(ip, public.port()));
+        }
         let m = self.mappings.iter().find(|m| m.public == public)?;
         let allowed = match self.kind {
-            NatKind::FullCone => true,
+            NatKind::FullCone | NatKind::OneToOne => true,
             NatKind::Restricted => m.permitted.iter().any(|p| p.ip() == source.ip()),
             NatKind::PortRestricted | NatKind::Symmetric => m.permitted.contains(&source),
         };
