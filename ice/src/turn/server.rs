@@ -156,7 +156,8 @@ pub struct ServerConfig {
     pub max_allocations: usize,
     /// Permissions one allocation may hold, and channel bindings too.
     pub max_permissions: usize,
-    /// Relayed bytes per second per allocation, each direction counted; `None` = no cap.
+    /// Relayed bytes per second per user (all their allocations together), each direction
+    /// counted, one second of burst; `None` = no cap.
     pub bandwidth_limit: Option<u64>,
     /// Offer RFC 8489 password algorithms (SHA-256 before MD5) in 401/438 answers,
     /// with the nonce cookie that announces them. Clients that ignore them (RFC 5389/5766
@@ -301,6 +302,12 @@ struct Allocation {
     permissions: HashMap<IpAddr, Instant>,
     channels: HashMap<u16, (SocketAddr, Instant)>,
     peer_channels: HashMap<SocketAddr, u16>,
+}
+
+/// What one user holds: allocations (for the quota) and the bandwidth bucket.
+#[derive(Debug)]
+struct UserUsage {
+    allocations: usize,
     bucket: Bucket,
 }
 
@@ -345,7 +352,7 @@ pub struct Server {
     by_relay: HashMap<SocketAddr, FiveTuple>,
     pending: HashMap<u64, PendingAllocation>,
     reservations: HashMap<[u8; 8], (SocketAddr, Instant)>,
-    per_user: HashMap<String, usize>,
+    per_user: HashMap<String, UserUsage>,
     next_token: u64,
     transmits: VecDeque<ServerTransmit>,
     events: VecDeque<ServerEvent>,
@@ -714,7 +721,7 @@ impl Server {
                 ));
             }
         }
-        let used = self.per_user.get(&username).copied().unwrap_or(0)
+        let used = self.per_user.get(&username).map_or(0, |u| u.allocations)
             + self
                 .pending
                 .values()
@@ -838,14 +845,23 @@ impl Server {
             m.add(Attribute::ReservationToken(t));
         }
         let response = self.respond(p.five, &mut m, Some(&p.key));
-        *self.per_user.entry(p.username.clone()).or_insert(0) += 1;
+        let rate = self.config.bandwidth_limit.unwrap_or(0) as f64;
+        self.per_user
+            .entry(p.username.clone())
+            .or_insert(UserUsage {
+                allocations: 0,
+                bucket: Bucket {
+                    tokens: rate,
+                    last: now,
+                },
+            })
+            .allocations += 1;
         self.by_relay.insert(relay, p.five);
         self.events.push_back(ServerEvent::AllocationCreated {
             username: p.username.clone(),
             five_tuple: p.five,
             relay,
         });
-        let rate = self.config.bandwidth_limit.unwrap_or(0) as f64;
         self.allocations.insert(
             p.five,
             Allocation {
@@ -857,10 +873,6 @@ impl Server {
                 permissions: HashMap::new(),
                 channels: HashMap::new(),
                 peer_channels: HashMap::new(),
-                bucket: Bucket {
-                    tokens: rate,
-                    last: now,
-                },
             },
         );
     }
@@ -996,9 +1008,12 @@ impl Server {
         let Some(rate) = self.config.bandwidth_limit else {
             return true;
         };
-        self.allocations
-            .get_mut(five)
-            .is_some_and(|a| a.bucket.allow(now, rate, bytes))
+        let Some(a) = self.allocations.get(five) else {
+            return false;
+        };
+        self.per_user
+            .get_mut(&a.username)
+            .is_some_and(|u| u.bucket.allow(now, rate, bytes))
     }
 
     fn relay_to_peer(&mut self, now: Instant, five: FiveTuple, peer: SocketAddr, data: &[u8]) {
@@ -1096,9 +1111,9 @@ impl Server {
     fn remove_allocation(&mut self, five: &FiveTuple) {
         if let Some(a) = self.allocations.remove(five) {
             self.by_relay.remove(&a.relay);
-            if let Some(n) = self.per_user.get_mut(&a.username) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
+            if let Some(u) = self.per_user.get_mut(&a.username) {
+                u.allocations = u.allocations.saturating_sub(1);
+                if u.allocations == 0 {
                     self.per_user.remove(&a.username);
                 }
             }

@@ -1102,3 +1102,32 @@ fn channels_per_allocation_are_bounded() {
         .count();
     assert_eq!((bound, refused), (2, 1), "{ev:?}");
 }
+
+#[test]
+fn bandwidth_cap_is_per_user() {
+    let mut server = server_config();
+    server.bandwidth_limit = Some(1000);
+    let mut net = Net::new(
+        server,
+        vec![
+            client_config("alice", "alice-pass", 1),
+            client_config("alice", "alice-pass", 2),
+        ],
+        LinkConfig::default(),
+    );
+    allocate_all(&mut net);
+    let peer: SocketAddr = "192.0.2.44:9".parse().unwrap();
+    let now = net.now;
+    for c in &mut net.clients {
+        c.create_permission(now, peer.ip()).unwrap();
+    }
+    net.run_for(Duration::from_secs(1));
+    for _ in 0..3 {
+        for c in &mut net.clients {
+            c.send_to(peer, &[1; 400]).unwrap();
+        }
+    }
+    net.run_for(Duration::from_millis(100));
+    // Both allocations draw on alice's one 1000-byte bucket: two datagrams pass.
+    assert_eq!(net.outside.len(), 2);
+}
