@@ -93,7 +93,9 @@ pub fn local_addresses(config: &HostConfig) -> io::Result<Vec<(String, IpAddr)>>
             (i.name, ip)
         })
         .collect();
-    out.dedup_by(|a, b| a.1 == b.1);
+    // One entry per IP (an address can be listed on several aliases).
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|(_, ip)| seen.insert(*ip));
     Ok(out)
 }
 
