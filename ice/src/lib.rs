@@ -68,8 +68,8 @@ pub use candidate::{
 mod agent;
 pub use agent::{
     binding_request_ufrag, Agent, AgentConfig, AgentError, AgentEvent, CandidatePairState,
-    CandidatePairStats, ConnectionState, Credentials, Datagram, GatheringState, Path,
-    Protocol, Received, Role, Transmit, DEFAULT_CONSENT_INTERVAL, DEFAULT_CONSENT_TIMEOUT,
+    CandidatePairStats, ConnectionState, Credentials, Datagram, GatheringState, Path, Protocol,
+    Received, Role, Transmit, DEFAULT_CONSENT_INTERVAL, DEFAULT_CONSENT_TIMEOUT,
     DEFAULT_KEEPALIVE_INTERVAL, DEFAULT_TA,
 };
 
