@@ -2,8 +2,8 @@
 //! and 1.
 
 use super::{
-    annexb_nal_units, bounded_extend, check_mtu, Depayloader, Payloader, DEFAULT_MAX_FRAME_SIZE,
-    START_CODE,
+    annexb_nal_units, bounded_extend, emit_fragmentation_units, Depayloader, Payloader,
+    DEFAULT_MAX_FRAME_SIZE, START_CODE,
 };
 use crate::error::CodecError;
 
@@ -75,27 +75,16 @@ impl H264Payloader {
         }
         // RFC 6184 §5.8: FU indicator = F|NRI of the NAL header with type 28; FU header =
         // S|E|R|original type; the NAL header itself is not repeated in the fragments.
-        check_mtu(mtu, 2)?;
         let indicator = (nal[0] & 0xE0) | FU_A;
-        let kind = nal[0] & 0x1F;
-        let body = &nal[1..];
-        let chunk = mtu - 2;
-        let n = body.len().div_ceil(chunk);
-        for (k, part) in body.chunks(chunk).enumerate() {
-            let mut fu = kind;
-            if k == 0 {
-                fu |= 0x80;
-            }
-            if k + 1 == n {
-                fu |= 0x40;
-            }
-            scratch.clear();
-            scratch.push(indicator);
-            scratch.push(fu);
-            scratch.extend_from_slice(part);
-            emit(scratch, last && k + 1 == n);
-        }
-        Ok(n)
+        emit_fragmentation_units(
+            scratch,
+            mtu,
+            &[indicator],
+            nal[0] & 0x1F,
+            &nal[1..],
+            last,
+            emit,
+        )
     }
 }
 

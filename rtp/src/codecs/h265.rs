@@ -2,8 +2,8 @@
 //! fragmentation units (FU). DONL fields (`sprop-max-don-diff` > 0) are not used.
 
 use super::{
-    annexb_nal_units, bounded_extend, check_mtu, Depayloader, Payloader, DEFAULT_MAX_FRAME_SIZE,
-    START_CODE,
+    annexb_nal_units, bounded_extend, emit_fragmentation_units, Depayloader, Payloader,
+    DEFAULT_MAX_FRAME_SIZE, START_CODE,
 };
 use crate::error::CodecError;
 
@@ -52,28 +52,9 @@ fn emit_nal(
     if nal.len() < 3 {
         return Err(CodecError::MtuTooSmall { mtu });
     }
-    check_mtu(mtu, 3)?;
     // RFC 7798 §4.4.3: PayloadHdr = NAL header with Type 49; FU header S|E|FuType.
     let hdr = [(nal[0] & 0x81) | (FU << 1), nal[1]];
-    let t = nal_type(nal[0]);
-    let body = &nal[2..];
-    let chunk = mtu - 3;
-    let n = body.len().div_ceil(chunk);
-    for (k, part) in body.chunks(chunk).enumerate() {
-        let mut fu = t;
-        if k == 0 {
-            fu |= 0x80;
-        }
-        if k + 1 == n {
-            fu |= 0x40;
-        }
-        scratch.clear();
-        scratch.extend_from_slice(&hdr);
-        scratch.push(fu);
-        scratch.extend_from_slice(part);
-        emit(scratch, last && k + 1 == n);
-    }
-    Ok(n)
+    emit_fragmentation_units(scratch, mtu, &hdr, nal_type(nal[0]), &nal[2..], last, emit)
 }
 
 impl Payloader for H265Payloader {

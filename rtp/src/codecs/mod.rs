@@ -118,6 +118,39 @@ pub(crate) fn check_mtu(mtu: usize, header: usize) -> Result<(), CodecError> {
     Ok(())
 }
 
+/// Splits `body` into fragmentation units of at most `mtu` bytes, each laid out as
+/// `prefix | FU header | part`, and emits them. The FU header is S|E|`nal_type`: the scheme
+/// H.264 (RFC 6184 §5.8, FU-A) and H.265 (RFC 7798 §4.4.3) share, differing only in the
+/// prefix (FU indicator, or PayloadHdr). Returns the number of packets.
+pub(crate) fn emit_fragmentation_units(
+    scratch: &mut Vec<u8>,
+    mtu: usize,
+    prefix: &[u8],
+    nal_type: u8,
+    body: &[u8],
+    last: bool,
+    emit: &mut dyn FnMut(&[u8], bool),
+) -> Result<usize, CodecError> {
+    check_mtu(mtu, prefix.len() + 1)?;
+    let chunk = mtu - prefix.len() - 1;
+    let n = body.len().div_ceil(chunk);
+    for (k, part) in body.chunks(chunk).enumerate() {
+        let mut fu = nal_type;
+        if k == 0 {
+            fu |= 0x80;
+        }
+        if k + 1 == n {
+            fu |= 0x40;
+        }
+        scratch.clear();
+        scratch.extend_from_slice(prefix);
+        scratch.push(fu);
+        scratch.extend_from_slice(part);
+        emit(scratch, last && k + 1 == n);
+    }
+    Ok(n)
+}
+
 pub(crate) fn bounded_extend(
     frame: &mut Vec<u8>,
     data: &[u8],
