@@ -13,31 +13,27 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oxrtc_dtls::{Certificate, Config, Connection, Event, Fingerprint, SrtpProfile};
+use oxrtc_dtls::{Connection, Event};
+use oxrtc_examples::dtls_cli::DtlsOptions;
 
 struct Args {
     connect: SocketAddr,
-    profiles: Option<Vec<SrtpProfile>>,
-    mtu: Option<usize>,
-    cert: Option<(String, String)>,
-    peer_fingerprint: Option<Fingerprint>,
     send: Option<String>,
+    dtls: DtlsOptions,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: dtls-client --connect ADDR [--srtp-profiles LIST] [--mtu N] [--cert PEM --key PEM] [--peer-fingerprint FP] [--send TEXT]"
+        "usage: dtls-client --connect ADDR {} [--send TEXT]",
+        DtlsOptions::USAGE
     );
     std::process::exit(2)
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut connect = None;
-    let mut profiles = None;
-    let mut mtu = None;
-    let (mut cert, mut key) = (None, None);
-    let mut peer_fingerprint = None;
     let mut send = None;
+    let mut dtls = DtlsOptions::default();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -49,44 +45,20 @@ fn parse_args() -> Result<Args, String> {
                         .map_err(|e| format!("--connect {v}: {e}"))?,
                 )
             }
-            "--srtp-profiles" => {
-                let list = value()?;
-                let parsed = list
-                    .split([',', ':'])
-                    .filter(|s| !s.is_empty())
-                    .map(|n| {
-                        SrtpProfile::from_openssl_name(n).ok_or(format!("unknown SRTP profile {n}"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                profiles = Some(parsed);
-            }
-            "--mtu" => mtu = Some(value()?.parse().map_err(|e| format!("--mtu: {e}"))?),
-            "--cert" => cert = Some(value()?),
-            "--key" => key = Some(value()?),
-            "--peer-fingerprint" => {
-                peer_fingerprint = Some(
-                    value()?
-                        .parse()
-                        .map_err(|e| format!("--peer-fingerprint: {e}"))?,
-                )
-            }
             "--send" => send = Some(value()?),
             "-h" | "--help" => usage(),
-            other => return Err(format!("unknown argument {other}")),
+            other => {
+                if !dtls.take_flag(other, &mut value)? {
+                    return Err(format!("unknown argument {other}"));
+                }
+            }
         }
     }
-    let cert = match (cert, key) {
-        (Some(c), Some(k)) => Some((c, k)),
-        (None, None) => None,
-        _ => return Err("--cert and --key go together".into()),
-    };
+    dtls.validate()?;
     Ok(Args {
         connect: connect.ok_or("--connect is required")?,
-        profiles,
-        mtu,
-        cert,
-        peer_fingerprint,
         send,
+        dtls,
     })
 }
 
@@ -102,21 +74,7 @@ fn main() {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let certificate = match &args.cert {
-        Some((cert, key)) => Certificate::from_pem(
-            &std::fs::read_to_string(cert)?,
-            &std::fs::read_to_string(key)?,
-        )?,
-        None => Certificate::generate()?,
-    };
-    let mut config = Config::new(certificate);
-    if let Some(p) = args.profiles {
-        config.srtp_profiles = p;
-    }
-    if let Some(mtu) = args.mtu {
-        config.mtu = mtu;
-    }
-    config.expected_peer_fingerprints = args.peer_fingerprint.into_iter().collect();
+    let (_, config) = args.dtls.into_config()?;
 
     // Bind on the loopback when talking to the loopback, so nothing leaves the machine.
     let local: SocketAddr = match args.connect {

@@ -15,70 +15,39 @@ use std::net::UdpSocket;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oxrtc_dtls::{Certificate, Config, Endpoint, Event, Fingerprint, HashAlgorithm, SrtpProfile};
+use oxrtc_dtls::{Endpoint, Event, HashAlgorithm};
+use oxrtc_examples::dtls_cli::DtlsOptions;
 
 struct Args {
     listen: String,
-    profiles: Option<Vec<SrtpProfile>>,
-    mtu: Option<usize>,
-    cert: Option<(String, String)>,
-    peer_fingerprint: Option<Fingerprint>,
+    dtls: DtlsOptions,
 }
 
 fn usage() -> ! {
-    eprintln!(
-        "usage: dtls-server --listen ADDR [--srtp-profiles LIST] [--mtu N] [--cert PEM --key PEM] [--peer-fingerprint FP]"
-    );
+    eprintln!("usage: dtls-server --listen ADDR {}", DtlsOptions::USAGE);
     std::process::exit(2)
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut listen = None;
-    let mut profiles = None;
-    let mut mtu = None;
-    let (mut cert, mut key) = (None, None);
-    let mut peer_fingerprint = None;
+    let mut dtls = DtlsOptions::default();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--listen" => listen = Some(value()?),
-            "--srtp-profiles" => {
-                let list = value()?;
-                let parsed = list
-                    .split([',', ':'])
-                    .filter(|s| !s.is_empty())
-                    .map(|n| {
-                        SrtpProfile::from_openssl_name(n).ok_or(format!("unknown SRTP profile {n}"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                profiles = Some(parsed);
-            }
-            "--mtu" => mtu = Some(value()?.parse().map_err(|e| format!("--mtu: {e}"))?),
-            "--cert" => cert = Some(value()?),
-            "--key" => key = Some(value()?),
-            "--peer-fingerprint" => {
-                peer_fingerprint = Some(
-                    value()?
-                        .parse()
-                        .map_err(|e| format!("--peer-fingerprint: {e}"))?,
-                )
-            }
             "-h" | "--help" => usage(),
-            other => return Err(format!("unknown argument {other}")),
+            other => {
+                if !dtls.take_flag(other, &mut value)? {
+                    return Err(format!("unknown argument {other}"));
+                }
+            }
         }
     }
-    let cert = match (cert, key) {
-        (Some(c), Some(k)) => Some((c, k)),
-        (None, None) => None,
-        _ => return Err("--cert and --key go together".into()),
-    };
+    dtls.validate()?;
     Ok(Args {
         listen: listen.ok_or("--listen is required")?,
-        profiles,
-        mtu,
-        cert,
-        peer_fingerprint,
+        dtls,
     })
 }
 
@@ -94,21 +63,7 @@ fn main() {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let certificate = match &args.cert {
-        Some((cert, key)) => Certificate::from_pem(
-            &std::fs::read_to_string(cert)?,
-            &std::fs::read_to_string(key)?,
-        )?,
-        None => Certificate::generate()?,
-    };
-    let mut config = Config::new(certificate.clone());
-    if let Some(p) = args.profiles {
-        config.srtp_profiles = p;
-    }
-    if let Some(mtu) = args.mtu {
-        config.mtu = mtu;
-    }
-    config.expected_peer_fingerprints = args.peer_fingerprint.into_iter().collect();
+    let (certificate, config) = args.dtls.into_config()?;
     let mut endpoint = Endpoint::new(Arc::new(config));
 
     let socket = UdpSocket::bind(&args.listen)?;

@@ -2,6 +2,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod dtls_cli;
+
 /// The README's code blocks, compiled and run as doc tests so the README cannot rot.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
