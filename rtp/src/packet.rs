@@ -252,11 +252,27 @@ fn form_of(profile: u16) -> ExtensionForm {
 /// transport-cc) are the common case: fixed-size copies are plain stores, memcpy a call.
 #[inline(always)]
 fn copy_small(dst: &mut [u8], src: &[u8]) {
-    match *src {
-        [a] => dst.copy_from_slice(&[a]),
-        [a, b] => dst.copy_from_slice(&[a, b]),
-        [a, b, c] => dst.copy_from_slice(&[a, b, c]),
-        [a, b, c, d] => dst.copy_from_slice(&[a, b, c, d]),
+    // Extension data is 1 to 16 bytes in the one-byte form: two overlapping fixed-size
+    // copies cover any length in a range without a call to memcpy.
+    let n = src.len();
+    if dst.len() != n {
+        return dst.copy_from_slice(src);
+    }
+    match n {
+        0 => {}
+        1..=3 => {
+            dst[0] = src[0];
+            dst[n / 2] = src[n / 2];
+            dst[n - 1] = src[n - 1];
+        }
+        4..=7 => {
+            dst[..4].copy_from_slice(&src[..4]);
+            dst[n - 4..].copy_from_slice(&src[n - 4..]);
+        }
+        8..=16 => {
+            dst[..8].copy_from_slice(&src[..8]);
+            dst[n - 8..].copy_from_slice(&src[n - 8..]);
+        }
         _ => dst.copy_from_slice(src),
     }
 }
@@ -422,25 +438,6 @@ impl RtpHeader<'_> {
         }
     }
 
-    fn choose_two_byte(&self) -> Result<bool, RtpError> {
-        let fits_one =
-            |e: &Extension<'_>| (1..=14).contains(&e.id) && (1..=16).contains(&e.data.len());
-        match self.extension_form {
-            ExtensionFormChoice::Auto => Ok(!self.extensions.iter().all(fits_one)),
-            ExtensionFormChoice::OneByte => {
-                if let Some(e) = self.extensions.iter().find(|e| !fits_one(e)) {
-                    return Err(RtpError::ExtensionNotRepresentable {
-                        id: e.id,
-                        len: e.data.len(),
-                        form: "one-byte",
-                    });
-                }
-                Ok(false)
-            }
-            ExtensionFormChoice::TwoByte => Ok(true),
-        }
-    }
-
     fn ext_body_len(&self, two_byte: bool) -> usize {
         let per = if two_byte { 2 } else { 1 };
         self.extensions.iter().map(|e| per + e.data.len()).sum()
@@ -459,71 +456,164 @@ impl RtpHeader<'_> {
     /// Writes the header (without payload or padding) into `buf`, returning its length.
     #[inline]
     pub fn write(&self, buf: &mut [u8]) -> Result<usize, RtpError> {
+        match self.write_one_byte_form(buf) {
+            Some(len) => Ok(len),
+            None => self.write_any_form(buf),
+        }
+    }
+
+    /// The common case in one pass: elements that all fit the one-byte form, in a buffer
+    /// that holds them. `None` leaves everything else (two-byte form, errors) to
+    /// [`Self::write_any_form`], which may overwrite what this wrote.
+    #[inline]
+    fn write_one_byte_form(&self, buf: &mut [u8]) -> Option<usize> {
+        // `|` rather than `||`: one branch for the three rare cases
+        if (self.csrcs.len() > 15)
+            | (self.payload_type > 127)
+            | (self.extension_form == ExtensionFormChoice::TwoByte)
+        {
+            return None;
+        }
+        let base = FIXED_HEADER_LEN + 4 * self.csrcs.len();
+        if self.extensions.is_empty() {
+            self.write_fixed(buf.get_mut(..base)?, false);
+            return Some(base);
+        }
+        let mut end = base + 4;
+        for e in self.extensions {
+            let n = e.data.len();
+            if (e.id.wrapping_sub(1) >= 14) | (n.wrapping_sub(1) >= 16) {
+                return None;
+            }
+            // A fixed-size window lets the compiler see that every store below is in
+            // bounds; a buffer that ends within it takes the general path.
+            let window: &mut [u8; 17] = buf.get_mut(end..end + 17)?.try_into().ok()?;
+            window[0] = e.id << 4 | (n as u8 - 1);
+            copy_small(&mut window[1..1 + n], e.data);
+            end += 1 + n;
+        }
+        // RFC 8285 §4.2: zero padding to the 32-bit boundary
+        let words = (end - base - 4).div_ceil(4);
+        let total = base + 4 + 4 * words;
+        let padding = buf.get_mut(end..total)?;
+        match padding.len() {
+            1 => padding.copy_from_slice(&[0]),
+            2 => padding.copy_from_slice(&[0, 0]),
+            3 => padding.copy_from_slice(&[0, 0, 0]),
+            _ => {}
+        }
+        // 16-bit length: only an absurd number of elements overflows it; the general path
+        // reports that
+        let words = u16::try_from(words).ok()?;
+        let word = (ONE_BYTE_PROFILE as u32) << 16 | words as u32;
+        buf[base..base + 4].copy_from_slice(&word.to_be_bytes());
+        self.write_fixed(&mut buf[..base], true);
+        Some(total)
+    }
+
+    /// Any form, with a typed error for whatever cannot be written.
+    #[cold]
+    #[inline(never)]
+    fn write_any_form(&self, buf: &mut [u8]) -> Result<usize, RtpError> {
         if self.csrcs.len() > 15 {
             return Err(RtpError::OutOfRange("more than 15 CSRCs"));
         }
         if self.payload_type > 127 {
             return Err(RtpError::OutOfRange("payload type above 127"));
         }
-        let too_small = |buf: &[u8]| match self.encoded_len() {
-            Ok(needed) => RtpError::BufferTooSmall {
-                needed,
-                have: buf.len(),
-            },
-            Err(e) => e,
-        };
-        let has_ext = !self.extensions.is_empty();
-        let csrc_len = 4 * self.csrcs.len();
-        let base = FIXED_HEADER_LEN + csrc_len;
-        let len = if has_ext {
-            // One pass: write the elements in the one-byte form while they fit it; fall
-            // back to the two-byte form otherwise (or when asked to).
-            let mut end = None;
-            if self.extension_form != ExtensionFormChoice::TwoByte {
-                end = self
-                    .write_one_byte(buf, base + 4)
-                    .ok_or_else(|| too_small(buf))?;
-                if end.is_none() && self.extension_form == ExtensionFormChoice::OneByte {
-                    return Err(self.one_byte_error());
-                }
-            }
-            let (two_byte, end) = match end {
-                Some(e) => (false, e),
-                None => (
-                    true,
-                    self.write_two_byte(buf, base + 4)
-                        .ok_or_else(|| too_small(buf))??,
-                ),
-            };
-            let body = end - (base + 4);
-            let words = body.div_ceil(4);
-            if words > u16::MAX as usize {
-                return Err(RtpError::OutOfRange(
-                    "extension block longer than 65535 words",
-                ));
-            }
-            let total = base + 4 + 4 * words;
-            let pad = buf.get_mut(end..total).ok_or_else(|| too_small(&[]))?;
-            // at most 3 bytes; a fixed-size store beats a call to memset
-            match pad.len() {
-                1 => pad.copy_from_slice(&[0]),
-                2 => pad.copy_from_slice(&[0, 0]),
-                3 => pad.copy_from_slice(&[0, 0, 0]),
-                _ => {}
-            }
-            let profile = if two_byte {
-                TWO_BYTE_PROFILE
-            } else {
-                ONE_BYTE_PROFILE
-            };
-            let word = (profile as u32) << 16 | words as u32;
-            buf[base..base + 4].copy_from_slice(&word.to_be_bytes());
-            total
+        let base = FIXED_HEADER_LEN + 4 * self.csrcs.len();
+        if self.extensions.is_empty() {
+            let have = buf.len();
+            let out = buf
+                .get_mut(..base)
+                .ok_or(RtpError::BufferTooSmall { needed: base, have })?;
+            self.write_fixed(out, false);
+            return Ok(base);
+        }
+        // Measure first, so the buffer is checked once and the elements are written
+        // without per-element failure paths.
+        let two_byte = self.choose_two_byte()?;
+        let per_element = if two_byte { 2 } else { 1 };
+        let body: usize = self
+            .extensions
+            .iter()
+            .map(|e| per_element + e.data.len())
+            .sum();
+        let words = body.div_ceil(4);
+        if words > u16::MAX as usize {
+            return Err(RtpError::OutOfRange(
+                "extension block longer than 65535 words",
+            ));
+        }
+        let total = base + 4 + 4 * words;
+        let have = buf.len();
+        let out = buf.get_mut(..total).ok_or(RtpError::BufferTooSmall {
+            needed: total,
+            have,
+        })?;
+        // Zero the last word before the elements land: whatever they leave of it is the
+        // (at most three bytes of) padding RFC 8285 §4.2 asks to be zero.
+        out[total - 4..].copy_from_slice(&[0; 4]);
+        let profile = if two_byte {
+            TWO_BYTE_PROFILE
         } else {
-            base
+            ONE_BYTE_PROFILE
         };
-        let out = buf.get_mut(..base).ok_or_else(|| too_small(&[]))?;
-        let (fixed, csrc_area) = out.split_at_mut(FIXED_HEADER_LEN);
+        let word = (profile as u32) << 16 | words as u32;
+        out[base..base + 4].copy_from_slice(&word.to_be_bytes());
+        let elements = &mut out[base + 4..];
+        let mut i = 0;
+        if two_byte {
+            for e in self.extensions {
+                let n = e.data.len();
+                elements[i] = e.id;
+                elements[i + 1] = n as u8;
+                copy_small(&mut elements[i + 2..i + 2 + n], e.data);
+                i += 2 + n;
+            }
+        } else {
+            for e in self.extensions {
+                let n = e.data.len();
+                elements[i] = e.id << 4 | (n as u8).wrapping_sub(1);
+                copy_small(&mut elements[i + 1..i + 1 + n], e.data);
+                i += 1 + n;
+            }
+        }
+        self.write_fixed(out, true);
+        Ok(total)
+    }
+
+    /// The form the elements are written in, checking each element fits it.
+    #[inline]
+    fn choose_two_byte(&self) -> Result<bool, RtpError> {
+        // Branch-free test of the common case: every element fits the one-byte form.
+        let fits_one = self.extensions.iter().fold(true, |fits, e| {
+            fits & (e.id.wrapping_sub(1) < 14) & (e.data.len().wrapping_sub(1) < 16)
+        });
+        if fits_one && self.extension_form != ExtensionFormChoice::TwoByte {
+            return Ok(false);
+        }
+        if self.extension_form == ExtensionFormChoice::OneByte {
+            return Err(self.one_byte_error());
+        }
+        if let Some(e) = self
+            .extensions
+            .iter()
+            .find(|e| e.id == 0 || e.data.len() > 255)
+        {
+            return Err(RtpError::ExtensionNotRepresentable {
+                id: e.id,
+                len: e.data.len(),
+                form: "two-byte",
+            });
+        }
+        Ok(true)
+    }
+
+    /// Writes the fixed header and the CSRC list into `out` (at least `base` long).
+    #[inline]
+    fn write_fixed(&self, out: &mut [u8], has_ext: bool) {
+        let (fixed, rest) = out.split_at_mut(FIXED_HEADER_LEN);
         let b0 = 0x80
             | if self.padding > 0 { 0x20 } else { 0 }
             | if has_ext { 0x10 } else { 0 }
@@ -534,50 +624,9 @@ impl RtpHeader<'_> {
         fixed[0..4].copy_from_slice(&word0.to_be_bytes());
         fixed[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
         fixed[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
-        for (chunk, c) in csrc_area.chunks_exact_mut(4).zip(self.csrcs) {
+        for (chunk, c) in rest.chunks_exact_mut(4).zip(self.csrcs) {
             chunk.copy_from_slice(&c.to_be_bytes());
         }
-        Ok(len)
-    }
-
-    /// Writes the elements in the one-byte form from `start`. `None`: the buffer is too
-    /// small; `Some(None)`: an element does not fit the form; `Some(Some(end))`: done.
-    #[inline]
-    fn write_one_byte(&self, buf: &mut [u8], start: usize) -> Option<Option<usize>> {
-        let mut i = start;
-        for e in self.extensions {
-            let d = e.data;
-            let n = d.len();
-            if e.id.wrapping_sub(1) >= 14 || n.wrapping_sub(1) >= 16 {
-                return Some(None);
-            }
-            let dst = buf.get_mut(i..i + 1 + n)?;
-            dst[0] = e.id << 4 | (n as u8 - 1);
-            copy_small(&mut dst[1..], d);
-            i += 1 + n;
-        }
-        Some(Some(i))
-    }
-
-    /// Writes the elements in the two-byte form from `start`, returning the end.
-    fn write_two_byte(&self, buf: &mut [u8], start: usize) -> Option<Result<usize, RtpError>> {
-        let mut i = start;
-        for e in self.extensions {
-            let d = e.data;
-            if e.id == 0 || d.len() > 255 {
-                return Some(Err(RtpError::ExtensionNotRepresentable {
-                    id: e.id,
-                    len: d.len(),
-                    form: "two-byte",
-                }));
-            }
-            let dst = buf.get_mut(i..i + 2 + d.len())?;
-            dst[0] = e.id;
-            dst[1] = d.len() as u8;
-            copy_small(&mut dst[2..], d);
-            i += 2 + d.len();
-        }
-        Some(Ok(i))
     }
 
     /// Writes header, `payload` and padding into `buf`, returning the packet length.
@@ -770,6 +819,53 @@ mod tests {
             16
         );
         assert_eq!(out, BASIC);
+    }
+
+    /// The one-pass writer and the general one must agree byte for byte, whatever the
+    /// buffer held before and however tight it is.
+    #[test]
+    fn one_byte_fast_path_matches_general_writer() {
+        let data: Vec<u8> = (1..=16).collect();
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        for _ in 0..2000 {
+            let count = next(6) as usize;
+            let extensions: Vec<Extension<'_>> = (0..count)
+                .map(|_| Extension {
+                    id: 1 + next(14) as u8,
+                    data: &data[..1 + next(16) as usize],
+                })
+                .collect();
+            let csrcs: Vec<u32> = (0..next(3) as u32).collect();
+            let header = RtpHeader {
+                marker: next(2) == 1,
+                payload_type: next(128) as u8,
+                sequence_number: next(1 << 16) as u16,
+                csrcs: &csrcs,
+                extensions: &extensions,
+                ..Default::default()
+            };
+            let len = header.encoded_len().unwrap();
+            let mut general = vec![0xFF; len];
+            assert_eq!(header.write_any_form(&mut general).unwrap(), len);
+            for slack in [0, 1, 3, 17, 40] {
+                let mut out = vec![0xFF; len + slack];
+                assert_eq!(header.write(&mut out).unwrap(), len);
+                assert_eq!(out[..len], general[..]);
+                assert!(
+                    out[len..].iter().all(|&b| b == 0xFF),
+                    "wrote past the header"
+                );
+            }
+            assert!(header.write(&mut vec![0; len - 1]).is_err());
+            let p = RtpPacket::parse(&general).unwrap();
+            assert!(p.extensions().eq(extensions.iter().copied()));
+        }
     }
 
     #[test]
