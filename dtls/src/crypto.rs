@@ -135,6 +135,8 @@ impl RecordCipher {
         plaintext: &[u8],
     ) -> Result<(), Error> {
         let seq_num = (u64::from(epoch) << 48) | sequence;
+        // one capacity check instead of one per piece appended
+        out.reserve(RECORD_HEADER_LEN + plaintext.len() + self.overhead());
         write_header(
             out,
             content_type,
