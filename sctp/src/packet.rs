@@ -81,8 +81,23 @@ pub fn checksum(packet: &[u8]) -> u32 {
     let mut header = [0u8; COMMON_HEADER_LEN];
     let n = packet.len().min(8);
     header[..n].copy_from_slice(&packet[..n]);
-    let crc = crc32c::crc32c(&header);
-    crc32c::crc32c_append(crc, packet.get(COMMON_HEADER_LEN..).unwrap_or_default())
+    // Two updates of one digest rather than zeroing the field in a copy of the packet:
+    // a received packet is shared with the payload slices handed to the application.
+    let mut digest = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi);
+    digest.update(&header);
+    digest.update(packet.get(COMMON_HEADER_LEN..).unwrap_or_default());
+    // CRC32c is 32 bits wide; the digest reports it in a u64.
+    digest.finalize() as u32
+}
+
+/// CRC32c (RFC 9260 Appendix A; CRC-32/ISCSI in the CRC catalogue) of `data`.
+///
+/// `crc-fast` folds the data with carry-less multiplication (PCLMULQDQ, 512-bit
+/// VPCLMULQDQ where the CPU has it), about twice as fast on a 1200-byte packet as the
+/// three-way `crc32` instruction loop: the checksum is a third of the CPU time of a bulk
+/// transfer otherwise.
+fn crc32c(data: &[u8]) -> u32 {
+    crc_fast::crc32_iscsi(data)
 }
 
 /// Builds a packet in a caller-owned buffer.
@@ -127,7 +142,7 @@ impl<'a> PacketWriter<'a> {
     pub fn finish(self, zero_checksum: bool) -> usize {
         if !zero_checksum {
             // The checksum field is still zero here, so one pass covers the packet.
-            let crc = crc32c::crc32c(self.buf);
+            let crc = crc32c(self.buf);
             self.buf[8..12].copy_from_slice(&crc.to_le_bytes());
         }
         self.buf.len()
@@ -149,7 +164,9 @@ mod tests {
     #[test]
     fn crc32c_check_value() {
         // RFC 3720 B.4 / iSCSI test vector: 32 bytes of zeros.
-        assert_eq!(crc32c::crc32c(&[0u8; 32]), 0x8a91_36aa);
+        assert_eq!(crc32c(&[0u8; 32]), 0x8a91_36aa);
+        // The catalogue's check value.
+        assert_eq!(crc32c(b"123456789"), 0xe306_9283);
     }
 
     #[test]
