@@ -12,6 +12,12 @@ need chromium chromium
 need firefox-esr firefox-esr
 need python3 python3
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_packages+=(python3-venv); fi
+# Pion (Go) peers, built offline in GOPATH mode from Debian's sources by tests/interop/src/lib.rs.
+need go golang-go
+need_dir() { [ -d "$1" ] || apt_packages+=("$2"); }
+need_dir /usr/share/gocode/src/github.com/pion/dtls/v2 golang-github-pion-dtls.v2-dev
+need_dir /usr/share/gocode/src/github.com/pion/rtp golang-github-pion-rtp-dev
+need_dir /usr/share/gocode/src/github.com/pion/rtcp golang-github-pion-rtcp-dev
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -11,7 +11,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Instant;
 
 /// True when the run must fail on a missing interop tool (set by `tests/run.sh` and CI).
 pub fn interop_required() -> bool {
@@ -51,6 +55,90 @@ pub fn require_python_venv() -> Option<PathBuf> {
 /// The directory of the interop crate (scripts live beside the tests).
 pub fn interop_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where Debian's `golang-github-pion-*-dev` packages put their sources (GOPATH layout).
+const DEBIAN_GOCODE: &str = "/usr/share/gocode";
+
+/// Go programs built in this process, by name: each is built at most once per test run.
+static PION_BUILDS: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+
+/// Builds the Go program `tests/interop/pion/<name>` (a peer made of Pion's libraries from
+/// Debian) and returns its path, with the same missing-tool policy as [`require_program`]:
+/// `go` and the Go source directories in `needs` (each with the Debian package providing
+/// it, e.g. `("github.com/pion/dtls/v2", "golang-github-pion-dtls.v2-dev")`) must exist.
+///
+/// The build runs offline in GOPATH mode (`GO111MODULE=off GOPROXY=off`) against
+/// `/usr/share/gocode`, into `<target>/<profile>/pion/`, once per process; Go's build
+/// cache lives there too, so a later run rebuilds in about a second. A failing build
+/// fails the test: our Go code or the installed Pion is broken.
+pub fn require_pion_program(name: &str, needs: &[(&str, &str)]) -> Option<PathBuf> {
+    let go = require_program("go")?;
+    for (dir, package) in needs {
+        if !Path::new(DEBIAN_GOCODE).join("src").join(dir).is_dir() {
+            return skip_or_fail(&format!(
+                "Go package {dir} is missing (Debian package `{package}`)"
+            ));
+        }
+    }
+    let mut builds = PION_BUILDS.lock().unwrap_or_else(|e| e.into_inner());
+    let builds = builds.get_or_insert_with(HashMap::new);
+    if let Some(binary) = builds.get(name) {
+        return Some(binary.clone());
+    }
+    let binary = build_pion_program(&go, name);
+    builds.insert(name.to_string(), binary.clone());
+    Some(binary)
+}
+
+fn build_pion_program(go: &Path, name: &str) -> PathBuf {
+    // This test's executable is `<target>/<profile>/deps/<test>-<hash>`.
+    let exe = std::env::current_exe().expect("path of the test executable");
+    let out_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in <target>/<profile>/deps")
+        .join("pion");
+    let gopath = out_dir.join("gopath");
+    // Debian installs these modules without their `/v2` major-version suffix, which their
+    // importers use; in GOPATH mode a symlink supplies the suffix.
+    for module in ["github.com/pion/transport", "github.com/pion/udp"] {
+        let installed = Path::new(DEBIAN_GOCODE).join("src").join(module);
+        let link = gopath.join("src").join(module).join("v2");
+        if installed.is_dir() && std::fs::symlink_metadata(&link).is_err() {
+            std::fs::create_dir_all(link.parent().unwrap()).expect("create GOPATH directory");
+            std::os::unix::fs::symlink(&installed, &link).expect("symlink into GOPATH");
+        }
+    }
+    let binary = out_dir.join(name);
+    let mut search_path = std::ffi::OsString::from(&gopath);
+    search_path.push(":");
+    search_path.push(DEBIAN_GOCODE);
+    let started = Instant::now();
+    let output = Command::new(go)
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(".")
+        .current_dir(interop_dir().join("pion").join(name))
+        .env("GO111MODULE", "off")
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "")
+        .env("GOENV", "off")
+        .env("CGO_ENABLED", "0")
+        .env("GOPATH", search_path)
+        .env("GOCACHE", out_dir.join("gocache"))
+        .output()
+        .expect("run go build");
+    assert!(
+        output.status.success(),
+        "go build of tests/interop/pion/{name} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprintln!(
+        "built pion program `{name}` in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    binary
 }
 
 fn skip_or_fail<T>(why: &str) -> Option<T> {
