@@ -465,7 +465,9 @@ impl RtpHeader<'_> {
     /// The common case in one pass: elements that all fit the one-byte form, in a buffer
     /// that holds them. `None` leaves everything else (two-byte form, errors) to
     /// [`Self::write_any_form`], which may overwrite what this wrote.
-    #[inline]
+    // Not inlined: as a leaf call it keeps the caller's registers free, which measured
+    // faster (fewer instructions) than the same code inlined into a packetizing loop.
+    #[inline(never)]
     fn write_one_byte_form(&self, buf: &mut [u8]) -> Option<usize> {
         // `|` rather than `||`: one branch for the three rare cases
         if (self.csrcs.len() > 15)
