@@ -128,6 +128,86 @@ impl Context {
         self.tx_rtp.get(&ssrc).map(|highest| (highest >> 16) as u32)
     }
 
+    /// The highest SRTP packet index (`ROC << 16 | SEQ`, RFC 3711 §3.3.1) protected for
+    /// `ssrc`: with [`set_send_index`](Self::set_send_index), what moves a sending stream to
+    /// another context (a handoff to another process).
+    pub fn send_index(&self, ssrc: u32) -> Option<u64> {
+        self.tx_rtp.get(&ssrc).copied()
+    }
+
+    /// The highest SRTP packet index accepted from `ssrc`; see
+    /// [`set_receive_index`](Self::set_receive_index).
+    pub fn receive_index(&self, ssrc: u32) -> Option<u64> {
+        self.rx_rtp.get(&ssrc).map(ReplayWindow::top)
+    }
+
+    /// Continues sending stream `ssrc` whose packets up to index `highest` another context
+    /// protected: later packets are protected with the rollover counter that follows from
+    /// it instead of starting again at ROC 0.
+    pub fn set_send_index(&mut self, ssrc: u32, highest: u64) -> Result<(), Error> {
+        if highest > MAX_SRTP_INDEX {
+            return Err(Error::IndexExhausted { ssrc });
+        }
+        if !self.tx_rtp.contains_key(&ssrc) {
+            check_room(&self.tx_rtp, ssrc, self.config.max_ssrcs())?;
+        }
+        self.tx_rtp.insert(ssrc, highest);
+        Ok(())
+    }
+
+    /// Continues receiving stream `ssrc` of which another context accepted packets up to
+    /// index `highest`: later packets are authenticated with the rollover counter that
+    /// follows from it. Which packets below `highest` the other context accepted is not
+    /// carried over, so all of them count as received: a late one is refused as a replay.
+    pub fn set_receive_index(&mut self, ssrc: u32, highest: u64) -> Result<(), Error> {
+        if highest > MAX_SRTP_INDEX {
+            return Err(Error::IndexExhausted { ssrc });
+        }
+        if !self.rx_rtp.contains_key(&ssrc) {
+            check_room(&self.rx_rtp, ssrc, self.config.max_ssrcs())?;
+        }
+        let window = ReplayWindow::continuing(self.config.srtp_replay_window(), highest);
+        self.rx_rtp.insert(ssrc, window);
+        Ok(())
+    }
+
+    /// The SRTCP index the next RTCP packet of `ssrc` will be protected with.
+    pub fn next_srtcp_send_index(&self, ssrc: u32) -> Option<u32> {
+        self.tx_rtcp.get(&ssrc).copied()
+    }
+
+    /// The highest SRTCP index accepted from `ssrc`.
+    pub fn srtcp_receive_index(&self, ssrc: u32) -> Option<u32> {
+        self.rx_rtcp.get(&ssrc).map(|w| w.top() as u32)
+    }
+
+    /// Continues sending SRTCP for `ssrc` from index `next` (SRTCP indices must not repeat
+    /// under one key, RFC 3711 §3.4).
+    pub fn set_next_srtcp_send_index(&mut self, ssrc: u32, next: u32) -> Result<(), Error> {
+        if next > MAX_SRTCP_INDEX {
+            return Err(Error::IndexExhausted { ssrc });
+        }
+        if !self.tx_rtcp.contains_key(&ssrc) {
+            check_room(&self.tx_rtcp, ssrc, self.config.max_ssrcs())?;
+        }
+        self.tx_rtcp.insert(ssrc, next);
+        Ok(())
+    }
+
+    /// Continues receiving SRTCP from `ssrc` of which another context accepted indices up
+    /// to `highest`; all indices up to it count as received.
+    pub fn set_srtcp_receive_index(&mut self, ssrc: u32, highest: u32) -> Result<(), Error> {
+        if highest > MAX_SRTCP_INDEX {
+            return Err(Error::IndexExhausted { ssrc });
+        }
+        if !self.rx_rtcp.contains_key(&ssrc) {
+            check_room(&self.rx_rtcp, ssrc, self.config.max_ssrcs())?;
+        }
+        let window = ReplayWindow::continuing(self.config.srtcp_replay_window(), highest.into());
+        self.rx_rtcp.insert(ssrc, window);
+        Ok(())
+    }
+
     /// Protects the RTP packet in `packet` in place, appending MKI and tag. Does not
     /// allocate when `packet` has [`rtp_overhead`](Self::rtp_overhead) bytes of spare
     /// capacity. On error `packet` keeps its length.
@@ -363,16 +443,6 @@ impl Context {
             tx_rtcp: SsrcMap::default(),
             rx_rtcp: SsrcMap::default(),
         }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn set_next_srtcp_index(&mut self, ssrc: u32, index: u32) {
-        self.tx_rtcp.insert(ssrc, index);
-    }
-
-    #[cfg(test)]
-    pub(crate) fn tx_rtp_set(&mut self, ssrc: u32, highest: u64) {
-        self.tx_rtp.insert(ssrc, highest);
     }
 
     #[cfg(test)]

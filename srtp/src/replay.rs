@@ -43,6 +43,14 @@ impl ReplayWindow {
         window
     }
 
+    /// A window continuing a stream another window tracked up to `top`: every index up to
+    /// `top` counts as received, since which of them were is not known here.
+    pub(crate) fn continuing(size: u32, top: u64) -> Self {
+        let mut window = Self::new(size, top);
+        window.bits.fill(u64::MAX);
+        window
+    }
+
     /// Highest index accepted so far.
     pub(crate) fn top(&self) -> u64 {
         self.top

@@ -157,7 +157,7 @@ fn rfc7714_17_srtcp_vectors() {
         let config = Config::default().with_srtcp_encryption(encrypt);
         let mut tx = rfc7714_context(profile, config.clone());
         let mut rx = rfc7714_context(profile, config);
-        tx.set_next_srtcp_index(0x4d61_7273, 0x5d4);
+        tx.set_next_srtcp_send_index(0x4d61_7273, 0x5d4).unwrap();
         assert_eq!(
             protect_rtcp(&mut tx, &hex(RFC7714_RTCP)),
             hex(&protected),
@@ -323,6 +323,83 @@ fn a_receiver_with_the_wrong_roc_cannot_decrypt() {
     }
 }
 
+/// A stream moved mid-flight to fresh contexts (another process) continues in both
+/// directions once its indices are carried over, and fails without them.
+#[test]
+fn handoff_carries_the_rollover_counter_and_srtcp_index() {
+    for profile in ProtectionProfile::ALL {
+        let (mut tx, mut rx) = pair(profile, Config::default());
+        for seq in (65_000..=65_535).chain(0..100) {
+            let packet = protect(&mut tx, &rtp(seq, 7, b"before"));
+            unprotect(&mut rx, &packet).unwrap();
+        }
+        for _ in 0..5 {
+            let report = protect_rtcp(&mut tx, &rtcp(7, b"rtcp"));
+            unprotect_rtcp(&mut rx, &report).unwrap();
+        }
+        assert_eq!(tx.send_index(7), Some((1 << 16) | 99));
+        assert_eq!(rx.receive_index(7), Some((1 << 16) | 99));
+        assert_eq!(tx.next_srtcp_send_index(7), Some(6));
+        assert_eq!(rx.srtcp_receive_index(7), Some(5));
+
+        // Fresh contexts without the indices: the receiver assumes ROC 0 and the sender
+        // would reuse SRTCP index 1.
+        let (mut naive_tx, mut naive_rx) = pair(profile, Config::default());
+        let from_old_sender = protect(&mut tx, &rtp(100, 7, b"after"));
+        assert_eq!(
+            unprotect(&mut naive_rx, &from_old_sender),
+            Err(Error::AuthenticationFailed),
+            "{profile}"
+        );
+        let from_naive_sender = protect(&mut naive_tx, &rtp(101, 7, b"after"));
+        assert_eq!(
+            unprotect(&mut rx, &from_naive_sender),
+            Err(Error::AuthenticationFailed),
+            "{profile}"
+        );
+
+        // Carried over, both directions continue.
+        let (mut new_tx, mut new_rx) = pair(profile, Config::default());
+        new_tx.set_send_index(7, tx.send_index(7).unwrap()).unwrap();
+        new_rx
+            .set_receive_index(7, rx.receive_index(7).unwrap())
+            .unwrap();
+        new_tx
+            .set_next_srtcp_send_index(7, tx.next_srtcp_send_index(7).unwrap())
+            .unwrap();
+        new_rx
+            .set_srtcp_receive_index(7, rx.srtcp_receive_index(7).unwrap())
+            .unwrap();
+        let plain = rtp(101, 7, b"after");
+        assert_eq!(
+            unprotect(&mut rx, &protect(&mut new_tx, &plain)),
+            Ok(plain.clone())
+        );
+        assert_eq!(
+            unprotect(&mut new_rx, &from_old_sender).unwrap(),
+            rtp(100, 7, b"after")
+        );
+        let report = protect_rtcp(&mut new_tx, &rtcp(7, b"rtcp"));
+        unprotect_rtcp(&mut rx, &report).unwrap();
+        assert_eq!(rx.srtcp_receive_index(7), Some(6), "{profile}");
+        let old_report = protect_rtcp(&mut tx, &rtcp(7, b"rtcp"));
+        unprotect_rtcp(&mut new_rx, &old_report).unwrap();
+        // a packet from before the handoff arriving late counts as a replay
+        let late = protect(&mut new_tx, &rtp(95, 7, b"late"));
+        assert!(matches!(
+            unprotect(&mut new_rx, &late),
+            Err(Error::Replayed { .. })
+        ));
+        // an index the old receiver already accepted is refused by the new one
+        assert!(matches!(
+            unprotect_rtcp(&mut new_rx, &protect_rtcp(&mut naive_tx, &rtcp(7, b"rtcp"))),
+            Err(Error::TooOld { .. } | Error::Replayed { .. })
+        ));
+        assert!(new_rx.set_srtcp_receive_index(7, 0x8000_0000).is_err());
+        assert!(new_tx.set_send_index(7, 1 << 48).is_err());
+    }
+}
+
 #[test]
 fn srtcp_indices_start_at_1_like_libsrtp() {
     let (mut tx, _) = pair(ProtectionProfile::AeadAes128Gcm, Config::default());
@@ -336,7 +413,7 @@ fn srtcp_indices_start_at_1_like_libsrtp() {
 fn srtcp_index_runs_out_at_2_31_and_is_refused() {
     for profile in ProtectionProfile::ALL {
         let (mut tx, mut rx) = pair(profile, Config::default());
-        tx.set_next_srtcp_index(3, 0x7fff_fffe);
+        tx.set_next_srtcp_send_index(3, 0x7fff_fffe).unwrap();
         let report = rtcp(3, &[9; 8]);
         let a = protect_rtcp(&mut tx, &report);
         let b = protect_rtcp(&mut tx, &report);
@@ -373,7 +450,8 @@ fn srtp_index_runs_out_at_2_48() {
     // Drive the sender's ROC to its maximum through the estimate, 20000 at a time, is
     // 2^32 · 3 packets; instead protect one packet and set the state where it would be.
     protect(&mut tx, &rtp(0xfff0, 1, b"x"));
-    tx.tx_rtp_set(1, (u64::from(u32::MAX) << 16) | 0xfff0);
+    tx.set_send_index(1, (u64::from(u32::MAX) << 16) | 0xfff0)
+        .unwrap();
     assert!(tx.protect_rtp(&mut rtp(0xfff1, 1, b"x")).is_ok());
     assert_eq!(
         tx.protect_rtp(&mut rtp(0x0001, 1, b"x")),
@@ -392,7 +470,7 @@ fn replay_window_edges_through_a_context() {
             .map(|s| protect(&mut tx, &rtp(s, 1, b"p")))
             .collect();
         // SRTCP indices start at 1: make reports[i] the one with index i.
-        tx.set_next_srtcp_index(1, 0);
+        tx.set_next_srtcp_send_index(1, 0).unwrap();
         let reports: Vec<_> = (0..=300)
             .map(|_| protect_rtcp(&mut tx, &rtcp(1, &[0; 4])))
             .collect();
