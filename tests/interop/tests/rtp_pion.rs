@@ -7,7 +7,7 @@
 //!   fields Pion built them from.
 //! - oxrtc writes the same packets; Pion unmarshals them to the same fields, and for the
 //!   encodings with only one correct form the bytes are Pion's bytes.
-//! - Frames Pion's VP8/H.264/Opus payloaders cut up come back byte-identical from oxrtc's
+//! - Frames Pion's VP8/VP9/H.264/Opus payloaders cut up come back byte-identical from oxrtc's
 //!   depayloaders, and frames oxrtc's payloaders cut up come back byte-identical from
 //!   Pion's depacketizers.
 //!
@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 
 use oxrtc_rtp::codecs::{
     Depayloader, H264Depayloader, H264Payloader, OpusDepayloader, OpusPayloader, PacketizationMode,
-    Payloader, Vp8Depayloader, Vp8Payloader,
+    Payloader, Vp8Depayloader, Vp8Payloader, Vp9Depayloader, Vp9Payloader,
 };
 use oxrtc_rtp::rtcp::{ReportBlock, RtcpPacket, SdesType, TwccStatus};
 use oxrtc_rtp::{Extension, ExtensionForm, ExtensionFormChoice, RtpHeader, RtpPacket};
@@ -359,6 +359,7 @@ fn oxrtc_rtp_and_rtcp_unmarshal_in_pion_to_the_same_fields() {
 fn depayloader(label: &str) -> Box<dyn Depayloader> {
     match label.split('-').next() {
         Some("vp8") => Box::new(Vp8Depayloader::default()),
+        Some("vp9") => Box::new(Vp9Depayloader::default()),
         Some("h264") => Box::new(H264Depayloader::default()),
         Some("opus") => Box::new(OpusDepayloader),
         _ => panic!("no depayloader for {label}"),
@@ -368,6 +369,8 @@ fn depayloader(label: &str) -> Box<dyn Depayloader> {
 fn payloader(label: &str) -> Box<dyn Payloader> {
     match label.split('-').next() {
         Some("vp8") => Box::new(Vp8Payloader::default()),
+        // Non-flexible mode with a scalability structure on keyframes, which Pion parses.
+        Some("vp9") => Box::new(Vp9Payloader::new(false, Some((320, 240)))),
         Some("h264") => Box::new(H264Payloader::new(PacketizationMode::NonInterleaved)),
         Some("opus") => Box::new(OpusPayloader),
         _ => panic!("no payloader for {label}"),

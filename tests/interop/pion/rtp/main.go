@@ -7,8 +7,8 @@
 //	                   payloader cuts it into: `payload <label> <hex>`.
 //	pion-rtp decode    reads `<label> <hex>` lines on stdin. Labels starting with rtp- or
 //	                   rtcp- are unmarshalled and answered with `describe <label> <..>`
-//	                   (or `error <label> <why>`); labels starting with vp8-, h264- or
-//	                   opus- are payloads, depacketized with Pion's depacketizer and
+//	                   (or `error <label> <why>`); labels starting with vp8-, vp9-, h264-
+//	                   or opus- are payloads, depacketized with Pion's depacketizer and
 //	                   concatenated, then printed as `frame <label> <hex>` at the end.
 //
 // A description is one line of `key=value` fields; the Rust test prints oxrtc's view of a
@@ -344,6 +344,8 @@ func frames() []frame {
 	vp8 := &codecs.VP8Payloader{EnablePictureID: true}
 	h264 := &codecs.H264Payloader{}
 	opus := &codecs.OpusPayloader{}
+	// A fixed first picture id keeps the output reproducible (Pion picks a random one).
+	vp9 := &codecs.VP9Payloader{InitialPictureIDFn: func() uint16 { return 0x1234 }}
 	// A VP8 keyframe starts with a frame tag whose bit 0 is 0.
 	vp8Key := append([]byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a}, pattern(2500, 21)...)
 	return []frame{
@@ -352,6 +354,10 @@ func frames() []frame {
 		{"h264-idr", h264Frame(), h264.Payload},
 		{"h264-slices", h264SmallFrame(), h264.Payload},
 		{"opus-frame", pattern(160, 23), opus.Payload},
+		// VP9 uncompressed headers: frame marker 2, profile 0, key frame (0x82) and inter
+		// frame (0x86).
+		{"vp9-keyframe", append([]byte{0x82, 0x49, 0x83, 0x42, 0x00}, pattern(2500, 24)...), vp9.Payload},
+		{"vp9-inter", append([]byte{0x86}, pattern(400, 25)...), vp9.Payload},
 	}
 }
 
@@ -416,12 +422,14 @@ func decode() {
 				continue
 			}
 			fmt.Printf("describe %s %s\n", label, describeRTCP(packets))
-		case "vp8", "h264", "opus":
+		case "vp8", "vp9", "h264", "opus":
 			d, ok := depacketizers[label]
 			if !ok {
 				switch kind {
 				case "vp8":
 					d = &codecs.VP8Packet{}
+				case "vp9":
+					d = &codecs.VP9Packet{}
 				case "h264":
 					d = &codecs.H264Packet{}
 				default:
