@@ -122,6 +122,10 @@ struct Case {
     suite: CipherSuite,
     group: NamedGroup,
     mtu: usize,
+    /// Both sides keep their default suites and groups (and oxrtc its default profiles)
+    /// instead of offering only the case's; `suite`, `group` and `profile` are then what
+    /// the defaults must negotiate.
+    defaults: bool,
 }
 
 fn group_name(group: NamedGroup) -> &'static str {
@@ -140,48 +144,81 @@ fn cases() -> [Case; 3] {
             suite: CipherSuite::EcdheEcdsaWithAes128GcmSha256,
             group: NamedGroup::X25519,
             mtu: 1200,
+            defaults: false,
         },
         Case {
             profile: SrtpProfile::AeadAes128Gcm,
             suite: CipherSuite::EcdheEcdsaWithAes256GcmSha384,
             group: NamedGroup::Secp256r1,
             mtu: 1200,
+            defaults: false,
         },
         Case {
             profile: SrtpProfile::AeadAes256Gcm,
             suite: CipherSuite::EcdheEcdsaWithAes128GcmSha256,
             group: NamedGroup::Secp384r1,
             mtu: 1200,
+            defaults: false,
         },
     ]
+}
+
+/// Default configurations on both sides, with Pion preferring AES-CM and oxrtc AEAD:
+/// the server picks the profile (RFC 5764 §4.1.1), by its own preference in oxrtc and by
+/// the client's in Pion, and both orders lead to oxrtc's first choice here.
+fn defaults_case() -> Case {
+    Case {
+        profile: SrtpProfile::AeadAes128Gcm,
+        suite: CipherSuite::EcdheEcdsaWithAes128GcmSha256,
+        group: NamedGroup::X25519,
+        mtu: 1200,
+        defaults: true,
+    }
 }
 
 /// Arguments Pion gets for `case`: only the case's suite, group and profile, so whatever
 /// is negotiated is decided, and both sides can be checked against it.
 fn pion_args(case: &Case, ours: &Fingerprint) -> Vec<String> {
-    [
-        "-srtp-profiles",
-        case.profile.openssl_name(),
-        "-cipher-suites",
-        case.suite.name(),
-        "-curves",
-        group_name(case.group),
-        "-mtu",
-        &case.mtu.to_string(),
-        "-peer-fingerprint",
-        &ours.to_string(),
-        "-send",
-        "hello from pion",
-        "-timeout",
-        "20s",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    let restrictions = if case.defaults {
+        vec![
+            "-srtp-profiles",
+            "SRTP_AES128_CM_SHA1_80,SRTP_AEAD_AES_128_GCM",
+        ]
+    } else {
+        vec![
+            "-srtp-profiles",
+            case.profile.openssl_name(),
+            "-cipher-suites",
+            case.suite.name(),
+            "-curves",
+            group_name(case.group),
+        ]
+    };
+    restrictions
+        .into_iter()
+        .chain([
+            "-mtu",
+            &case.mtu.to_string(),
+            "-peer-fingerprint",
+            &ours.to_string(),
+            "-send",
+            "hello from pion",
+            "-timeout",
+            "20s",
+        ])
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn config(case: &Case, certificate: Certificate, pion_fingerprint: &str) -> Config {
     let mut config = Config::new(certificate);
+    config.mtu = case.mtu;
+    config.expected_peer_fingerprints = vec![pion_fingerprint
+        .parse()
+        .expect("pion printed a fingerprint")];
+    if case.defaults {
+        return config;
+    }
     config.srtp_profiles = vec![case.profile];
     config.cipher_suites = vec![case.suite];
     // RFC 8422 §5.1: a client's supported_groups also names the curves it accepts in the
@@ -190,10 +227,6 @@ fn config(case: &Case, certificate: Certificate, pion_fingerprint: &str) -> Conf
     config
         .groups
         .extend(NamedGroup::ALL.into_iter().filter(|g| *g != case.group));
-    config.mtu = case.mtu;
-    config.expected_peer_fingerprints = vec![pion_fingerprint
-        .parse()
-        .expect("pion printed a fingerprint")];
     config
 }
 
@@ -462,4 +495,13 @@ fn small_mtu_fragments_handshake_messages_both_ways() {
             outcome.received
         );
     }
+}
+
+#[test]
+fn default_configurations_agree_both_roles() {
+    let Some(binary) = pion_dtls() else {
+        return;
+    };
+    pion_server_oxrtc_client(&binary, defaults_case());
+    oxrtc_server_pion_client(&binary, defaults_case());
 }
