@@ -60,7 +60,7 @@ enum Codec {
 
 /// (frame as given to the payloader, frame expected out of the depayloader)
 fn make_frame(codec: Codec, i: usize, rng: &mut Rng) -> (Vec<u8>, Vec<u8>) {
-    let key = i % 15 == 0;
+    let key = i.is_multiple_of(15);
     let big = if key {
         rng.range(3000, 12000)
     } else {

@@ -12,6 +12,6 @@ pub(crate) fn hex(s: &str) -> Vec<u8> {
             _ => panic!("not hex: {}", b as char),
         })
         .collect();
-    assert!(digits.len() % 2 == 0, "odd hex length");
+    assert!(digits.len().is_multiple_of(2), "odd hex length");
     digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect()
 }

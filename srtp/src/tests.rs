@@ -751,7 +751,7 @@ fn random_bytes_never_panic_and_never_create_state() {
         for _ in 0..3000 {
             let len = (rng.next() % 80) as usize;
             let mut bytes = rng.bytes(len);
-            if len > 0 && rng.next() % 2 == 0 {
+            if len > 0 && rng.next().is_multiple_of(2) {
                 bytes[0] = 0x80 | (bytes[0] & 0x3f);
             }
             assert!(rx.unprotect_rtp(&mut bytes.clone()).is_err());

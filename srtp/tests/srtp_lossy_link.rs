@@ -64,7 +64,7 @@ fn run(
             tx.protect_rtp(&mut packet).unwrap();
             originals.insert(next_send, plain);
             link.send(now, (false, next_send, packet));
-            if next_send % 10 == 0 {
+            if next_send.is_multiple_of(10) {
                 let plain = rtcp(next_send);
                 let mut packet = plain.clone();
                 tx.protect_rtcp(&mut packet).unwrap();

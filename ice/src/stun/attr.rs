@@ -229,7 +229,7 @@ pub struct AttributeTypes<'a>(&'a [u8]);
 impl<'a> AttributeTypes<'a> {
     /// Wraps big-endian 16-bit values; fails on an odd length.
     pub fn from_wire(bytes: &'a [u8]) -> Result<Self, StunError> {
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return Err(StunError::BadAttribute {
                 attr_type: AttributeType::UNKNOWN_ATTRIBUTES.0,
                 reason: "odd length",
@@ -528,7 +528,7 @@ impl<'a> Attribute<'a> {
             T::USERHASH => A::UserHash(fixed::<32>(t, v)?),
             T::MESSAGE_INTEGRITY => A::MessageIntegrity(fixed::<20>(t, v)?),
             T::MESSAGE_INTEGRITY_SHA256 => {
-                if v.len() < 16 || v.len() > 32 || v.len() % 4 != 0 {
+                if v.len() < 16 || v.len() > 32 || !v.len().is_multiple_of(4) {
                     return Err(bad(t, "wrong length"));
                 }
                 A::MessageIntegritySha256(v)

@@ -181,7 +181,7 @@ pub fn is_stun(data: &[u8]) -> bool {
     data.len() >= HEADER_LEN
         && data[0] < 4
         && data[4..8] == MAGIC_COOKIE.to_be_bytes()
-        && data[3] % 4 == 0
+        && data[3].is_multiple_of(4)
 }
 
 /// The total length (header + body) of the STUN message starting at `header`, when at

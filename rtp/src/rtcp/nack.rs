@@ -69,7 +69,7 @@ impl Nack {
         let mut r = Reader::new("NACK", body);
         let sender_ssrc = r.u32()?;
         let media_ssrc = r.u32()?;
-        if r.remaining() % 4 != 0 || r.remaining() == 0 {
+        if !r.remaining().is_multiple_of(4) || r.remaining() == 0 {
             return Err(RtcpError::Invalid {
                 what: "NACK",
                 reason: "FCI is not a non-empty list of 4-byte entries",

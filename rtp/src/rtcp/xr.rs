@@ -80,7 +80,7 @@ impl ExtendedReport {
                     XrBlock::ReceiverReferenceTime { ntp_time: d.u64()? }
                 }
                 5 => {
-                    if words % 3 != 0 {
+                    if !words.is_multiple_of(3) {
                         return Err(RtcpError::Invalid {
                             what: "XR DLRR",
                             reason: "block length not a multiple of 3",

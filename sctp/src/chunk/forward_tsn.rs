@@ -29,7 +29,7 @@ pub struct ForwardTsnChunk {
 impl ForwardTsnChunk {
     pub(crate) fn parse_forward_tsn(value: &Bytes) -> Result<Self, ParseError> {
         let new_cumulative_tsn = read_u32(value, 0, "FORWARD TSN")?;
-        if (value.len() - 4) % 4 != 0 {
+        if !(value.len() - 4).is_multiple_of(4) {
             return Err(ParseError::InvalidLength {
                 what: "FORWARD TSN",
                 len: value.len(),

@@ -10,7 +10,7 @@ use crate::error::ParseError;
 impl ForwardTsnChunk {
     pub(crate) fn parse_iforward_tsn(value: &Bytes) -> Result<Self, ParseError> {
         let new_cumulative_tsn = read_u32(value, 0, "I-FORWARD-TSN")?;
-        if (value.len() - 4) % 8 != 0 {
+        if !(value.len() - 4).is_multiple_of(8) {
             return Err(ParseError::InvalidLength {
                 what: "I-FORWARD-TSN",
                 len: value.len(),

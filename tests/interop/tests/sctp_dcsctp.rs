@@ -81,7 +81,7 @@ impl Peers {
 
     fn lose(&mut self) -> bool {
         self.sent += 1;
-        self.drop_every != 0 && self.sent % self.drop_every == 0
+        self.drop_every != 0 && self.sent.is_multiple_of(self.drop_every)
     }
 
     fn flush(&mut self) {
