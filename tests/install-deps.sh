@@ -18,6 +18,10 @@ need_dir() { [ -d "$1" ] || apt_packages+=("$2"); }
 need_dir /usr/share/gocode/src/github.com/pion/dtls/v2 golang-github-pion-dtls.v2-dev
 need_dir /usr/share/gocode/src/github.com/pion/rtp golang-github-pion-rtp-dev
 need_dir /usr/share/gocode/src/github.com/pion/rtcp golang-github-pion-rtcp-dev
+# usrsctp (Firefox's SCTP stack) peer, a C program built by tests/interop/src/lib.rs.
+need cc gcc
+need_file() { [ -f "$1" ] || apt_packages+=("$2"); }
+need_file /usr/include/usrsctp.h libusrsctp-dev
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

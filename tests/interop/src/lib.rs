@@ -141,6 +141,79 @@ fn build_pion_program(go: &Path, name: &str) -> PathBuf {
     binary
 }
 
+/// C programs built in this process, by source path: each is built at most once per run.
+static C_BUILDS: Mutex<Option<HashMap<PathBuf, PathBuf>>> = Mutex::new(None);
+
+/// Builds the C program `tests/interop/<source>` with `cc`, linking `libs` (e.g.
+/// `["usrsctp", "pthread"]`), and returns its path, with the same missing-tool policy as
+/// [`require_program`]: `cc` and each header in `headers` (a path under `/usr/include`
+/// with the Debian package providing it, e.g. `("usrsctp.h", "libusrsctp-dev")`) must exist.
+///
+/// The binary goes to `<target>/<profile>/c/`, built once per process. A failing build
+/// fails the test: our C code or the installed library is broken.
+pub fn require_c_program(source: &str, headers: &[(&str, &str)], libs: &[&str]) -> Option<PathBuf> {
+    let cc = require_program("cc")?;
+    for (header, package) in headers {
+        if !Path::new("/usr/include").join(header).is_file() {
+            return skip_or_fail(&format!(
+                "C header {header} is missing (Debian package `{package}`)"
+            ));
+        }
+    }
+    let source = interop_dir().join(source);
+    let mut builds = C_BUILDS.lock().unwrap_or_else(|e| e.into_inner());
+    let builds = builds.get_or_insert_with(HashMap::new);
+    if let Some(binary) = builds.get(&source) {
+        return Some(binary.clone());
+    }
+    let exe = std::env::current_exe().expect("path of the test executable");
+    let out_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in <target>/<profile>/deps")
+        .join("c");
+    std::fs::create_dir_all(&out_dir).expect("create the C build directory");
+    let stem = source
+        .file_stem()
+        .expect("source file name")
+        .to_string_lossy();
+    let binary = out_dir.join(&*stem);
+    // Built under a name of this process and renamed into place, so concurrent test runs
+    // never execute a half-written binary.
+    let partial = out_dir.join(format!("{stem}.{}.tmp", std::process::id()));
+    let started = Instant::now();
+    let output = Command::new(cc)
+        .args([
+            "-std=c11",
+            "-D_DEFAULT_SOURCE",
+            "-O2",
+            "-g",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-o",
+        ])
+        .arg(&partial)
+        .arg(&source)
+        .args(libs.iter().map(|lib| format!("-l{lib}")))
+        .output()
+        .expect("run cc");
+    assert!(
+        output.status.success(),
+        "cc of {} failed:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::rename(&partial, &binary).expect("move the built C program into place");
+    eprintln!(
+        "built C program {} in {:.1} s",
+        source.display(),
+        started.elapsed().as_secs_f64()
+    );
+    builds.insert(source, binary.clone());
+    Some(binary)
+}
+
 fn skip_or_fail<T>(why: &str) -> Option<T> {
     if interop_required() {
         panic!("interop test cannot run: {why}");
