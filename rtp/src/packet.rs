@@ -469,19 +469,19 @@ impl RtpHeader<'_> {
     // faster (fewer instructions) than the same code inlined into a packetizing loop.
     #[inline(never)]
     fn write_one_byte_form(&self, buf: &mut [u8]) -> Option<usize> {
-        // `|` rather than `||`: one branch for the three rare cases
-        if (self.csrcs.len() > 15)
+        // No CSRCs (only mixers add them): every offset below is a constant.
+        if !self.csrcs.is_empty()
             | (self.payload_type > 127)
             | (self.extension_form == ExtensionFormChoice::TwoByte)
         {
             return None;
         }
-        let base = FIXED_HEADER_LEN + 4 * self.csrcs.len();
+        const EXTENSION_START: usize = FIXED_HEADER_LEN + 4;
         if self.extensions.is_empty() {
-            self.write_fixed(buf.get_mut(..base)?, false);
-            return Some(base);
+            self.write_fixed(buf.get_mut(..FIXED_HEADER_LEN)?, false);
+            return Some(FIXED_HEADER_LEN);
         }
-        let mut end = base + 4;
+        let mut end = EXTENSION_START;
         for e in self.extensions {
             let n = e.data.len();
             if (e.id.wrapping_sub(1) >= 14) | (n.wrapping_sub(1) >= 16) {
@@ -489,14 +489,14 @@ impl RtpHeader<'_> {
             }
             // A fixed-size window lets the compiler see that every store below is in
             // bounds; a buffer that ends within it takes the general path.
-            let window: &mut [u8; 17] = buf.get_mut(end..end + 17)?.try_into().ok()?;
+            let window = buf.get_mut(end..)?.first_chunk_mut::<17>()?;
             window[0] = e.id << 4 | (n as u8 - 1);
             copy_small(&mut window[1..1 + n], e.data);
             end += 1 + n;
         }
         // RFC 8285 §4.2: zero padding to the 32-bit boundary
-        let words = (end - base - 4).div_ceil(4);
-        let total = base + 4 + 4 * words;
+        let words = (end - EXTENSION_START).div_ceil(4);
+        let total = EXTENSION_START + 4 * words;
         let padding = buf.get_mut(end..total)?;
         match padding.len() {
             1 => padding.copy_from_slice(&[0]),
@@ -508,8 +508,11 @@ impl RtpHeader<'_> {
         // reports that
         let words = u16::try_from(words).ok()?;
         let word = (ONE_BYTE_PROFILE as u32) << 16 | words as u32;
-        buf[base..base + 4].copy_from_slice(&word.to_be_bytes());
-        self.write_fixed(&mut buf[..base], true);
+        let head: &mut [u8; EXTENSION_START] = buf.get_mut(..EXTENSION_START)?.try_into().ok()?;
+        head[..4].copy_from_slice(&self.first_word(true).to_be_bytes());
+        head[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
+        head[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
+        head[12..].copy_from_slice(&word.to_be_bytes());
         Some(total)
     }
 
@@ -612,18 +615,23 @@ impl RtpHeader<'_> {
         Ok(true)
     }
 
-    /// Writes the fixed header and the CSRC list into `out` (at least `base` long).
+    /// V, P, X, CC, M, PT and the sequence number: the first 32-bit word.
     #[inline]
-    fn write_fixed(&self, out: &mut [u8], has_ext: bool) {
-        let (fixed, rest) = out.split_at_mut(FIXED_HEADER_LEN);
+    fn first_word(&self, has_ext: bool) -> u32 {
         let b0 = 0x80
             | if self.padding > 0 { 0x20 } else { 0 }
             | if has_ext { 0x10 } else { 0 }
             | self.csrcs.len() as u32;
         let b1 = (self.marker as u32) << 7 | self.payload_type as u32;
+        b0 << 24 | b1 << 16 | self.sequence_number as u32
+    }
+
+    /// Writes the fixed header and the CSRC list into `out` (at least `base` long).
+    #[inline]
+    fn write_fixed(&self, out: &mut [u8], has_ext: bool) {
+        let (fixed, rest) = out.split_at_mut(FIXED_HEADER_LEN);
         // three big-endian words rather than twelve byte stores
-        let word0 = b0 << 24 | b1 << 16 | self.sequence_number as u32;
-        fixed[0..4].copy_from_slice(&word0.to_be_bytes());
+        fixed[0..4].copy_from_slice(&self.first_word(has_ext).to_be_bytes());
         fixed[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
         fixed[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
         for (chunk, c) in rest.chunks_exact_mut(4).zip(self.csrcs) {
