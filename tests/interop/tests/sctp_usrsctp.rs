@@ -14,7 +14,7 @@
 //! channel with max-retransmits 0, channel close by stream reset both ways and reuse of
 //! the stream afterwards, and reliable delivery over a lossy link.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::UdpSocket;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -24,12 +24,37 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use oxrtc_interop::require_c_program;
-use oxrtc_sctp::{Association, ChannelConfig, Config, Event, MessageKind, Reliability};
+use oxrtc_sctp::{Association, ChannelConfig, Config, Event, LostReason, MessageKind, Reliability};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
 /// The largest message sent: Firefox's and oxrtc's default limit.
 const MAX_MESSAGE: usize = 256 * 1024;
+
+/// RFC 9260 §3.2, RFC 8260, RFC 3758, RFC 6525 chunk types, for the wire accounting.
+const DATA: u8 = 0;
+const I_DATA: u8 = 64;
+const RE_CONFIG: u8 = 130;
+const FORWARD_TSN: u8 = 192;
+const I_FORWARD_TSN: u8 = 194;
+
+/// Directions, as indexes of [`Link::wire`].
+const FROM_OX: usize = 0;
+const FROM_USRSCTP: usize = 1;
+
+/// Counts the chunks of one SCTP packet by type, parsed here independently of oxrtc:
+/// a 12-byte common header, then chunks of type, flags, length, padded to 4 bytes.
+fn count_chunks(packet: &[u8], counts: &mut BTreeMap<u8, usize>) {
+    let mut at = 12;
+    while at + 4 <= packet.len() {
+        let len = usize::from(u16::from_be_bytes([packet[at + 2], packet[at + 3]]));
+        *counts.entry(packet[at]).or_default() += 1;
+        if len < 4 {
+            break;
+        }
+        at += (len + 3) & !3;
+    }
+}
 
 /// Who sends INIT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +128,10 @@ struct Link {
     peer: Peer,
     /// Share of packets dropped each way, in 1/1000 (0 = none).
     loss_per_mille: u32,
+    /// Chunks sent by each side (before loss), by type: [`FROM_OX`], [`FROM_USRSCTP`].
+    wire: [BTreeMap<u8, usize>; 2],
+    /// The association is meant to end: `drive` does not fail on its end.
+    ending: bool,
     rng: ChaCha20Rng,
     dropped: usize,
     forwarded: usize,
@@ -198,6 +227,8 @@ impl Link {
             receive_errors: Vec::new(),
             peer,
             loss_per_mille: 0,
+            wire: [BTreeMap::new(), BTreeMap::new()],
+            ending: false,
             rng: ChaCha20Rng::seed_from_u64(0x05c7_9260),
             dropped: 0,
             forwarded: 0,
@@ -261,6 +292,7 @@ impl Link {
         loop {
             match self.udp.recv(&mut packet) {
                 Ok(n) => {
+                    count_chunks(&packet[..n], &mut self.wire[FROM_USRSCTP]);
                     if !self.lose() {
                         let now = Instant::now();
                         if let Err(e) = self
@@ -290,6 +322,7 @@ impl Link {
             let mut sent = false;
             while let Some(t) = self.ox.poll_transmit(now, &mut self.buf) {
                 sent = true;
+                count_chunks(&self.buf[..t.size], &mut self.wire[FROM_OX]);
                 if !self.lose() {
                     // A refused send means the datagram is lost: SCTP copes.
                     let _ = self.udp.send(&self.buf[..t.size]);
@@ -317,15 +350,16 @@ impl Link {
             if done(self) {
                 return;
             }
-            let broken = self
-                .peer
-                .log
-                .iter()
-                .any(|l| l.starts_with("error") || l.starts_with("lost"))
-                || self
-                    .ox_events
+            let broken = !self.ending
+                && (self
+                    .peer
+                    .log
                     .iter()
-                    .any(|e| matches!(e, Event::ConnectionLost { .. } | Event::Closed));
+                    .any(|l| l.starts_with("error") || l.starts_with("lost"))
+                    || self
+                        .ox_events
+                        .iter()
+                        .any(|e| matches!(e, Event::ConnectionLost { .. } | Event::Closed)));
             if broken || Instant::now() > deadline {
                 self.fail(&format!(
                     "{what}: {}",
@@ -436,7 +470,11 @@ impl Link {
         self.drive(
             &format!("{what}: {} echoes on channel {channel}", messages.len()),
             limit,
-            |l| l.ox_messages(channel).len() >= want,
+            // usrsctp's report of each message comes through a pipe, maybe after the echo.
+            |l| {
+                l.ox_messages(channel).len() >= want
+                    && l.peer.messages(channel).len() >= peer_before + messages.len()
+            },
         );
         let got = &self.ox_messages(channel)[before..];
         for (i, ((kind, data), (got_kind, got_data))) in messages.iter().zip(got).enumerate() {
@@ -453,7 +491,13 @@ impl Link {
                 ));
             }
         }
-        let seen = &self.peer.messages(channel)[peer_before..];
+        // usrsctp saw each message with its PPID and length, in order; on an ordered
+        // channel never with the U bit.
+        let ordered = self.ox.channel(channel).is_some_and(|c| c.ordered());
+        let seen: Vec<(u32, usize, bool)> = self.peer.messages(channel)[peer_before..]
+            .iter()
+            .map(|&(ppid, len, unordered)| (ppid, len, unordered && ordered))
+            .collect();
         let want_seen: Vec<(u32, usize, bool)> = messages
             .iter()
             .map(|(kind, data)| match (kind, data.is_empty()) {
@@ -465,7 +509,7 @@ impl Link {
             .collect();
         assert_eq!(
             seen, want_seen,
-            "{}: {what}: what usrsctp received (ppid, length, unordered)",
+            "{}: {what}: what usrsctp received (ppid, length, unordered on an ordered channel)",
             self.label
         );
     }
@@ -502,12 +546,43 @@ impl Link {
             self.fail("oxrtc rejected packets from usrsctp");
         }
         eprintln!(
-            "{}: ok; {} packets forwarded, {} dropped, usrsctp reported {} lines",
+            "{}: ok; {} packets forwarded, {} dropped, usrsctp reported {} lines; \
+             chunks by type from oxrtc {:?}, from usrsctp {:?}",
             self.label,
             self.forwarded,
             self.dropped,
-            self.peer.log.len()
+            self.peer.log.len(),
+            self.wire[FROM_OX],
+            self.wire[FROM_USRSCTP],
         );
+    }
+
+    /// Both sides sent user data as I-DATA exactly when it was negotiated, and the
+    /// matching kind of FORWARD TSN if any (RFC 8260 §2.2: never mix the two).
+    fn assert_data_chunks(&self, idata: bool) {
+        let (used, unused) = if idata {
+            (I_DATA, DATA)
+        } else {
+            (DATA, I_DATA)
+        };
+        let (fwd_unused, fwd_name) = if idata {
+            (FORWARD_TSN, "FORWARD TSN")
+        } else {
+            (I_FORWARD_TSN, "I-FORWARD-TSN")
+        };
+        for (side, name) in [(FROM_OX, "oxrtc"), (FROM_USRSCTP, "usrsctp")] {
+            let counts = &self.wire[side];
+            if counts.get(&used).is_none_or(|&n| n == 0) || counts.contains_key(&unused) {
+                self.fail(&format!(
+                    "{name} sent chunks {counts:?}: want type {used} and never {unused}"
+                ));
+            }
+            if counts.contains_key(&fwd_unused) {
+                self.fail(&format!(
+                    "{name} sent {fwd_name} on this association: {counts:?}"
+                ));
+            }
+        }
     }
 }
 
@@ -633,15 +708,79 @@ fn scenario(start: Start, idata: bool) {
     let pr = l.ox_open("ox-partial", false, Reliability::MaxRetransmits(0));
     partial_reliable(&mut l, pr, true);
 
-    // Close both ways; the streams are reset on both sides.
+    // Close with a 256 KiB message still queued: it goes out whole before the reset
+    // (RFC 8831 §6.7), and usrsctp's echo of it comes back before its reset.
+    let (kind, last) = reliable_messages().pop().expect("messages");
+    let peer_before = l.peer.log.len();
+    l.ox.send(reliable, kind, last.clone())
+        .expect("send before close");
     l.ox_close(reliable);
+    let after: Vec<&String> = l.peer.log[peer_before..].iter().collect();
+    let got_at = after
+        .iter()
+        .position(|s| **s == format!("msg {reliable} 51 {MAX_MESSAGE} 0"));
+    let reset_at = after
+        .iter()
+        .position(|s| **s == format!("reset-in {reliable}"));
+    assert!(
+        got_at.is_some() && got_at < reset_at,
+        "{}: usrsctp must get the last message before the reset: {after:?}",
+        l.label
+    );
+    assert_eq!(
+        l.ox_messages(reliable).last(),
+        Some(&(kind, last)),
+        "{}: the echo sent before usrsctp's reset",
+        l.label
+    );
+    let closed_at = l
+        .ox_events
+        .iter()
+        .position(|e| *e == Event::ChannelClosed { channel: reliable });
+    let echo_at = l
+        .ox_events
+        .iter()
+        .rposition(|e| matches!(e, Event::Message { channel, .. } if *channel == reliable));
+    assert!(
+        echo_at < closed_at,
+        "{}: message after ChannelClosed",
+        l.label
+    );
+
+    // usrsctp closes its channel; then both close the same channel at once.
     l.usrsctp_close(theirs);
-    l.ox_close(pr);
+    l.ox.close_channel(pr);
+    l.peer.command(&format!("close {pr}"));
+    let closed = format!("closed {pr}");
+    l.drive("both close at once", Duration::from_secs(5), |l| {
+        l.ox_closed(pr) && l.peer.has(&closed)
+    });
+    for ch in [reliable, theirs, pr] {
+        let n = l
+            .ox_events
+            .iter()
+            .filter(|e| **e == Event::ChannelClosed { channel: ch })
+            .count();
+        assert_eq!(n, 1, "{}: ChannelClosed for {ch} {n} times", l.label);
+    }
+    assert!(
+        l.ox.channel_ids().next().is_none(),
+        "{}: channels left open",
+        l.label
+    );
     // The reset stream carries a new channel from sequence number 0 again.
     let again = l.ox_open("ox-again", true, Reliability::Reliable);
     assert_eq!(again, reliable, "{}: the lowest free id is reused", l.label);
     let some: Vec<_> = reliable_messages().into_iter().skip(2).take(6).collect();
     l.echo("reopened stream", again, &some, Duration::from_secs(5));
+    l.assert_data_chunks(idata);
+    for side in [FROM_OX, FROM_USRSCTP] {
+        assert!(
+            l.wire[side].contains_key(&RE_CONFIG),
+            "{}: no RE-CONFIG",
+            l.label
+        );
+    }
     l.assert_clean();
 }
 
@@ -656,7 +795,14 @@ fn partial_reliable(l: &mut Link, channel: u16, all: bool) {
             m.into()
         })
         .collect();
+    if all {
+        // usrsctp's echo of a probe follows its DATA_CHANNEL_ACK on the stream: once it
+        // is here, oxrtc knows the channel is acknowledged and sends unordered.
+        let probe = (MessageKind::Binary, Bytes::from_static(b"probe"));
+        l.echo("probe", channel, &[probe], Duration::from_secs(5));
+    }
     let before = l.ox_messages(channel).len();
+    let peer_before = l.peer.messages(channel).len();
     for m in &sent {
         l.ox.send(channel, MessageKind::Binary, m.clone())
             .unwrap_or_else(|e| panic!("{}: send: {e}", l.label));
@@ -717,10 +863,13 @@ fn partial_reliable(l: &mut Link, channel: u16, all: bool) {
             l.label
         );
         // After the ACK oxrtc sends them unordered (RFC 8832 §6); usrsctp saw the U bit.
-        let unordered = l.peer.messages(channel).iter().filter(|m| m.2).count();
-        assert!(
-            unordered > count / 2,
-            "{}: only {unordered} of {count} arrived at usrsctp unordered",
+        let unordered = l.peer.messages(channel)[peer_before..]
+            .iter()
+            .filter(|m| m.2)
+            .count();
+        assert_eq!(
+            unordered, count,
+            "{}: messages that arrived at usrsctp unordered",
             l.label
         );
     }
@@ -793,6 +942,67 @@ fn lossy_link() {
         let pr = l.ox_open("lossy-partial", false, Reliability::MaxRetransmits(0));
         partial_reliable(&mut l, pr, false);
         assert!(l.dropped > 0, "{}: nothing was dropped", l.label);
+        l.assert_data_chunks(idata);
+        l.assert_clean();
+    }
+}
+
+/// How an association ends, four ways: each side shuts down gracefully or aborts.
+#[test]
+fn association_end() {
+    for how in [
+        "ox-shutdown",
+        "ox-abort",
+        "usrsctp-shutdown",
+        "usrsctp-abort",
+    ] {
+        let Some(mut l) = Link::start(Start::Both, false, false) else {
+            return;
+        };
+        l.label = format!("{} end={how}", l.label);
+        // Something in flight first, so the end has data to finish (shutdown) or drop.
+        let ch = l.ox_open("ending", true, Reliability::Reliable);
+        let some: Vec<_> = reliable_messages().into_iter().skip(4).take(4).collect();
+        l.echo("before the end", ch, &some, Duration::from_secs(5));
+        l.ending = true;
+        let now = Instant::now();
+        match how {
+            "ox-shutdown" => l.ox.shutdown(now),
+            "ox-abort" => l.ox.abort(now, "test over"),
+            "usrsctp-shutdown" => l.peer.command("shutdown"),
+            _ => l.peer.command("abort"),
+        }
+        let graceful = how.ends_with("shutdown");
+        l.drive(how, Duration::from_secs(5), |l| {
+            let ox_done = if graceful {
+                l.ox_events.contains(&Event::Closed)
+            } else {
+                l.ox_events
+                    .iter()
+                    .any(|e| matches!(e, Event::ConnectionLost { .. }))
+            };
+            let usrsctp_done = if graceful {
+                l.peer.has("lost shutdown")
+            } else {
+                how == "usrsctp-abort" || l.peer.starting("lost state=2").len() == 1
+            };
+            ox_done && usrsctp_done
+        });
+        let ends: Vec<&Event> = l
+            .ox_events
+            .iter()
+            .filter(|e| matches!(e, Event::ConnectionLost { .. } | Event::Closed))
+            .collect();
+        let right = match (how, ends.as_slice()) {
+            ("usrsctp-abort", [Event::ConnectionLost { reason }]) => {
+                matches!(reason, LostReason::PeerAborted(_))
+            }
+            ("ox-abort", [Event::ConnectionLost { reason }]) => *reason == LostReason::LocalAbort,
+            (_, [Event::Closed]) => graceful,
+            _ => false,
+        };
+        assert!(right, "{}: oxrtc ended with {ends:?}", l.label);
+        assert!(l.ox.is_closed(), "{}", l.label);
         l.assert_clean();
     }
 }

@@ -18,6 +18,9 @@
  * stdin, one command a line:
  *   open <label> <ordered 0|1> <max-retransmits, -1 = reliable>
  *   close <stream>
+ *   shutdown                              graceful end (SHUTDOWN, RFC 9260 §9.2)
+ *   abort                                 usrsctp_close under SO_LINGER 0, as Firefox
+ *                                         closes: ABORT
  * stdout, one event a line (flushed at once):
  *   port <udp-port>                       first line: where to send our packets
  *   connected idata=<0|1> pr=<0|1> reconfig=<0|1> in=<n> out=<n>
@@ -72,6 +75,8 @@ struct channel {
     int reset_in;
     int reset_out;
     int reset_requested;
+    /* A reset waiting for our queued messages on this stream to go out first. */
+    int reset_wanted;
     /* A message arriving in pieces (partial delivery), joined here. */
     uint8_t *partial;
     size_t partial_len;
@@ -195,6 +200,9 @@ static void queue_send(uint16_t sid, uint32_t ppid, const uint8_t *data, size_t 
     out_tail = out;
 }
 
+static int queued_for(uint16_t sid);
+static void reset_outgoing(uint16_t sid);
+
 /* Hands queued messages to usrsctp until its send buffer is full. Messages go whole and
  * in order: under explicit EOR a message must end before the next one starts. */
 static void flush_sends(void) {
@@ -230,17 +238,36 @@ static void flush_sends(void) {
             if (out_head == NULL) {
                 out_tail = NULL;
             }
+            if (channels[out->sid].reset_wanted && !queued_for(out->sid)) {
+                reset_outgoing(out->sid);
+            }
             free(out->data);
             free(out);
         }
     }
 }
 
+static int queued_for(uint16_t sid) {
+    for (struct outbound *out = out_head; out != NULL; out = out->next) {
+        if (out->sid == sid) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* RFC 8831 §6.7: the reset follows the data already queued on the stream, so that data
+ * still belongs to the closing channel. */
 static void reset_outgoing(uint16_t sid) {
     struct channel *ch = &channels[sid];
     if (ch->reset_requested) {
         return;
     }
+    if (queued_for(sid)) {
+        ch->reset_wanted = 1;
+        return;
+    }
+    ch->reset_wanted = 0;
     ch->reset_requested = 1;
     size_t size = sizeof(struct sctp_reset_streams) + sizeof(uint16_t);
     struct sctp_reset_streams *srs = calloc(1, size);
@@ -481,8 +508,21 @@ static void handle_command(char *line) {
     unsigned sid;
     if (sscanf(line, "open %255s %d %ld", label, &ordered, &max_rtx) == 3) {
         open_channel(label, ordered, max_rtx);
+    } else if (sock == NULL) {
+        say("error no association for: %s", line);
     } else if (sscanf(line, "close %u", &sid) == 1 && sid < STREAMS) {
         reset_outgoing((uint16_t)sid);
+    } else if (strcmp(line, "shutdown") == 0) {
+        if (usrsctp_shutdown(sock, SHUT_WR) < 0) {
+            die("usrsctp_shutdown");
+        }
+    } else if (strcmp(line, "abort") == 0) {
+        usrsctp_close(sock);
+        if (sock == master) {
+            master = NULL;
+        }
+        sock = NULL;
+        say("aborted");
     } else {
         say("error unknown command: %s", line);
     }
@@ -679,7 +719,7 @@ int main(int argc, char **argv) {
                 line_len = 0;
             }
         }
-        if (listening && sock == NULL) {
+        if (listening && sock == NULL && master != NULL) {
             struct socket *s = usrsctp_accept(master, NULL, NULL);
             if (s != NULL) {
                 usrsctp_set_non_blocking(s, 1);
@@ -693,7 +733,9 @@ int main(int argc, char **argv) {
     if (sock != NULL && sock != master) {
         usrsctp_close(sock);
     }
-    usrsctp_close(master);
+    if (master != NULL) {
+        usrsctp_close(master);
+    }
     usrsctp_deregister_address(&conn_handle);
     return 0;
 }
