@@ -481,29 +481,32 @@ impl RtpHeader<'_> {
             self.write_fixed(buf.get_mut(..FIXED_HEADER_LEN)?, false);
             return Some(FIXED_HEADER_LEN);
         }
-        let mut end = EXTENSION_START;
+        let buf_len = buf.len();
+        let mut rest = buf.get_mut(EXTENSION_START..)?;
         for e in self.extensions {
             let n = e.data.len();
             if (e.id.wrapping_sub(1) >= 14) | (n.wrapping_sub(1) >= 16) {
                 return None;
             }
-            // A fixed-size window lets the compiler see that every store below is in
-            // bounds; a buffer that ends within it takes the general path.
-            let window = buf.get_mut(end..)?.first_chunk_mut::<17>()?;
+            // A fixed-size window lets the compiler see that every store below (and the
+            // step past the element) is in bounds; a buffer that ends within it takes the
+            // general path.
+            let window = rest.first_chunk_mut::<17>()?;
             window[0] = e.id << 4 | (n as u8 - 1);
             copy_small(&mut window[1..1 + n], e.data);
-            end += 1 + n;
+            rest = &mut rest[1 + n..];
         }
+        let body = buf_len - rest.len() - EXTENSION_START;
         // RFC 8285 §4.2: zero padding to the 32-bit boundary
-        let words = (end - EXTENSION_START).div_ceil(4);
-        let total = EXTENSION_START + 4 * words;
-        let padding = buf.get_mut(end..total)?;
-        match padding.len() {
-            1 => padding.copy_from_slice(&[0]),
-            2 => padding.copy_from_slice(&[0, 0]),
-            3 => padding.copy_from_slice(&[0, 0, 0]),
-            _ => {}
+        match rest.get_mut(..body.wrapping_neg() & 3)? {
+            [] => {}
+            [a] => *a = 0,
+            [a, b] => (*a, *b) = (0, 0),
+            [a, b, c] => (*a, *b, *c) = (0, 0, 0),
+            _ => return None,
         }
+        let words = body.div_ceil(4);
+        let total = EXTENSION_START + 4 * words;
         // 16-bit length: only an absurd number of elements overflows it; the general path
         // reports that
         let words = u16::try_from(words).ok()?;
