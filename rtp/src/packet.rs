@@ -482,7 +482,11 @@ impl RtpHeader<'_> {
             return Some(FIXED_HEADER_LEN);
         }
         let buf_len = buf.len();
-        let mut rest = buf.get_mut(EXTENSION_START..)?;
+        let (head, mut rest) = buf.split_first_chunk_mut::<EXTENSION_START>()?;
+        // The fixed header first: none of its fields stays live across the loop.
+        head[..4].copy_from_slice(&self.first_word(true).to_be_bytes());
+        head[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
+        head[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
         for e in self.extensions {
             let n = e.data.len();
             if (e.id.wrapping_sub(1) >= 14) | (n.wrapping_sub(1) >= 16) {
@@ -511,10 +515,6 @@ impl RtpHeader<'_> {
         // reports that
         let words = u16::try_from(words).ok()?;
         let word = (ONE_BYTE_PROFILE as u32) << 16 | words as u32;
-        let head: &mut [u8; EXTENSION_START] = buf.get_mut(..EXTENSION_START)?.try_into().ok()?;
-        head[..4].copy_from_slice(&self.first_word(true).to_be_bytes());
-        head[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
-        head[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
         head[12..].copy_from_slice(&word.to_be_bytes());
         Some(total)
     }
