@@ -1006,3 +1006,96 @@ fn association_end() {
         l.assert_clean();
     }
 }
+
+/// Two channels at once: a 256 KiB message on one while small ones flow on the other,
+/// so with I-DATA the fragments of both streams interleave on the wire (RFC 8260 §1) and
+/// usrsctp hands them up interleaved (fragment interleave level 2, as in Firefox).
+#[test]
+fn two_channels_at_once() {
+    for idata in [false, true] {
+        let Some(mut l) = Link::start(Start::Both, idata, idata) else {
+            return;
+        };
+        let big = l.ox_open("big", true, Reliability::Reliable);
+        let small = l.ox_open("small", true, Reliability::Reliable);
+        let large: Vec<_> = (0..3)
+            .map(|i| {
+                (
+                    MessageKind::Binary,
+                    message(MessageKind::Binary, 500 + i, MAX_MESSAGE),
+                )
+            })
+            .collect();
+        let little: Vec<_> = (0..40)
+            .map(|i| {
+                (
+                    MessageKind::Text,
+                    message(MessageKind::Text, 900 + i, 10 + i * 50),
+                )
+            })
+            .collect();
+        for (kind, m) in &large {
+            l.ox.send(big, *kind, m.clone()).expect("send big");
+        }
+        for (kind, m) in &little {
+            l.ox.send(small, *kind, m.clone()).expect("send small");
+        }
+        l.drive("both channels echo", Duration::from_secs(10), |l| {
+            l.ox_messages(big).len() == large.len() && l.ox_messages(small).len() == little.len()
+        });
+        assert_eq!(l.ox_messages(big), large, "{}", l.label);
+        assert_eq!(l.ox_messages(small), little, "{}", l.label);
+        let at = |channel: u16| {
+            l.ox_events
+                .iter()
+                .position(|e| matches!(e, Event::Message { channel: c, .. } if *c == channel))
+        };
+        if idata {
+            // The small messages overtook the large ones: oxrtc interleaved them and
+            // usrsctp reassembled both streams side by side.
+            assert!(
+                at(small) < at(big),
+                "{}: no interleaving: first big echo at {:?}, first small at {:?}",
+                l.label,
+                at(big),
+                at(small)
+            );
+        }
+        l.assert_data_chunks(idata);
+        l.assert_clean();
+    }
+}
+
+/// Forty channels closed at once: oxrtc resets them in RE-CONFIG requests of several
+/// streams each, usrsctp resets its side of each; all end closed on both sides.
+#[test]
+fn many_channels_closed_at_once() {
+    let Some(mut l) = Link::start(Start::Oxrtc, true, true) else {
+        return;
+    };
+    let ids: Vec<u16> = (0..40)
+        .map(|i| l.ox_open(&format!("ch{i}"), i % 2 == 0, Reliability::Reliable))
+        .collect();
+    for &id in &ids {
+        l.ox.send(id, MessageKind::Text, Bytes::from(format!("on {id}")))
+            .expect("send");
+    }
+    l.drive("one echo on each channel", Duration::from_secs(5), |l| {
+        ids.iter().all(|&id| l.ox_messages(id).len() == 1)
+    });
+    for &id in &ids {
+        assert_eq!(
+            l.ox_messages(id),
+            vec![(MessageKind::Text, Bytes::from(format!("on {id}")))],
+            "{}",
+            l.label
+        );
+        l.ox.close_channel(id);
+    }
+    l.drive("all forty closed", Duration::from_secs(10), |l| {
+        ids.iter()
+            .all(|&id| l.ox_closed(id) && l.peer.has(&format!("closed {id}")))
+    });
+    assert!(l.ox.channel_ids().next().is_none(), "{}", l.label);
+    l.assert_clean();
+}
