@@ -1099,3 +1099,40 @@ fn many_channels_closed_at_once() {
     assert!(l.ox.channel_ids().next().is_none(), "{}", l.label);
     l.assert_clean();
 }
+
+/// usrsctp opens an unordered max-retransmits-0 channel: oxrtc reports its type from the
+/// DATA_CHANNEL_OPEN (0x81, RFC 8832 §5.1) and the channel carries messages both ways.
+#[test]
+fn usrsctp_opens_partially_reliable_channel() {
+    let Some(mut l) = Link::start(Start::Usrsctp, true, true) else {
+        return;
+    };
+    l.peer.command("open pr-from-usrsctp 0 0");
+    l.drive(
+        "usrsctp's channel and greeting",
+        Duration::from_secs(5),
+        |l| !l.peer.starting("opening ").is_empty() && !l.ox_messages(0).is_empty(),
+    );
+    assert_eq!(l.peer.starting("opening "), ["opening 0"], "{}", l.label);
+    assert!(
+        l.ox_events.contains(&Event::ChannelOpened {
+            id: 0,
+            label: "pr-from-usrsctp".into(),
+            protocol: String::new(),
+            ordered: false,
+            reliability: Reliability::MaxRetransmits(0),
+            priority: 0,
+        }),
+        "{}: {:?}",
+        l.label,
+        l.ox_events
+    );
+    assert_eq!(
+        l.ox.channel(0).map(|c| (c.ordered(), c.reliability())),
+        Some((false, Reliability::MaxRetransmits(0))),
+        "{}",
+        l.label
+    );
+    partial_reliable(&mut l, 0, true);
+    l.assert_clean();
+}
