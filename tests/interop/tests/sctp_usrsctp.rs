@@ -11,8 +11,11 @@
 //! Cases: the association started by either side or by both at once (Firefox calls
 //! `usrsctp_connect` on both ends), with and without I-DATA (RFC 8260), channels opened
 //! from both sides, reliable ordered messages from 0 bytes to 256 KiB, an unordered
-//! channel with max-retransmits 0, channel close by stream reset both ways and reuse of
-//! the stream afterwards, and reliable delivery over a lossy link.
+//! channel with max-retransmits 0 opened from either side, channel close by stream reset
+//! both ways, at once, with a message in flight and for forty channels together, reuse of
+//! the stream afterwards, I-DATA interleaving of two channels, the four ways an
+//! association ends, and reliable delivery over a lossy link. Every packet's chunk types
+//! are counted on the way through, so the tests also check which chunks each side chose.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, ErrorKind, Write};
