@@ -172,6 +172,47 @@ fn negotiated_channels_skip_dcep() {
 }
 
 #[test]
+fn data_on_a_stream_without_a_channel_is_dropped() {
+    let mut p = Pair::lossless();
+    p.connect();
+    // Pre-negotiated on one side only: the other has no channel on stream 9.
+    let one_sided = ChannelConfig {
+        negotiated: Some(9),
+        ..Default::default()
+    };
+    assert_eq!(p.a.open_channel(one_sided).unwrap(), 9);
+    p.a.send(9, MessageKind::Text, Bytes::from_static(b"stray"))
+        .unwrap();
+    let ch = p.a.open_channel(ChannelConfig::default()).unwrap();
+    p.a.send(ch, MessageKind::Text, Bytes::from_static(b"kept"))
+        .unwrap();
+    p.drive(Duration::from_secs(5), |p| {
+        !messages(&p.b_events).is_empty()
+    });
+    p.drive(Duration::from_millis(500), |_| false);
+    assert_eq!(
+        messages(&p.b_events),
+        vec![(ch, MessageKind::Text, Bytes::from_static(b"kept"))]
+    );
+    // The id stays usable: once b opens it too, data flows.
+    assert_eq!(
+        p.b.open_channel(ChannelConfig {
+            negotiated: Some(9),
+            ..Default::default()
+        })
+        .unwrap(),
+        9
+    );
+    p.a.send(9, MessageKind::Text, Bytes::from_static(b"now"))
+        .unwrap();
+    p.drive(Duration::from_secs(5), |p| messages(&p.b_events).len() == 2);
+    assert_eq!(
+        messages(&p.b_events)[1],
+        (9, MessageKind::Text, Bytes::from_static(b"now"))
+    );
+}
+
+#[test]
 fn empty_messages_and_kinds() {
     let mut p = Pair::lossless();
     p.connect();

@@ -1142,6 +1142,17 @@ impl Association {
                 dcep::PPID_BINARY | dcep::PPID_BINARY_PARTIAL => (MessageKind::Binary, msg.payload),
                 _ => (MessageKind::Binary, msg.payload),
             };
+            // RFC 8831 §6.5: a stream carries data only as part of a data channel. Data on
+            // one no channel uses (never opened, or already reset) would surface on the
+            // next channel to take that id; libwebrtc drops it too.
+            if !self.channels.contains_key(&msg.stream_id) {
+                log::debug!(
+                    "sctp: dropping {} bytes on stream {} without a data channel",
+                    kind.1.len(),
+                    msg.stream_id
+                );
+                continue;
+            }
             self.rx_event_bytes += kind.1.len();
             self.events.push_back(Event::Message {
                 channel: msg.stream_id,
