@@ -783,7 +783,9 @@ impl Connection {
                 } else if msg.body.as_slice() != fin.expected_verify_data {
                     Err(Error::BadFinished)
                 } else {
-                    self.flight.clear();
+                    // The server's Finished proves it has our flight 5: nothing of ours is
+                    // ever resent, so the flight's storage goes too.
+                    self.flight = Vec::new();
                     self.timer.at = None;
                     self.connected();
                     Ok(State::Established)
@@ -1537,6 +1539,10 @@ impl Connection {
 
     fn push_connected(&mut self, cipher_suite: CipherSuite, group: NamedGroup, peer: Vec<u8>) {
         self.state = State::Established;
+        // Both Finished messages are computed (a retransmission of ours resends the stored
+        // flight), so the transcript has no reader left; renegotiation, which would restart
+        // it, is refused. It holds every handshake message, certificates included.
+        self.transcript = Vec::new();
         let (srtp_profile, srtp_mki) = match &self.negotiated.srtp {
             Some((p, mki)) => (Some(*p), mki.clone()),
             None => (None, Vec::new()),
@@ -1558,5 +1564,40 @@ impl Connection {
         for data in std::mem::take(&mut self.early_data) {
             self.events.push_back(Event::ApplicationData(data));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Certificate;
+
+    /// What an established connection keeps of its handshake: no transcript, and on the
+    /// client (which never resends after the server's Finished) no flight.
+    #[test]
+    fn established_connection_drops_handshake_state() {
+        let now = Instant::now();
+        let config = |seed| {
+            let mut c = Config::new(Certificate::generate().unwrap());
+            c.rng_seed = Some([seed; 32]);
+            Arc::new(c)
+        };
+        let mut client = Connection::client(config(1), now);
+        let mut server = Connection::server(config(2));
+        for _ in 0..10 {
+            while let Some(d) = client.poll_transmit() {
+                server.handle_receive(now, &d).unwrap();
+            }
+            while let Some(d) = server.poll_transmit() {
+                client.handle_receive(now, &d).unwrap();
+            }
+        }
+        assert!(client.is_established() && server.is_established());
+        for c in [&client, &server] {
+            assert_eq!(c.transcript.capacity(), 0);
+        }
+        assert_eq!(client.flight.capacity(), 0);
+        // The server keeps its last flight, to answer a retransmitted client flight 5.
+        assert_eq!(server.flight.len(), 2);
     }
 }
