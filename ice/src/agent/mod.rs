@@ -438,6 +438,17 @@ struct Previous {
     key: Key,
 }
 
+/// `Vec::push`, except that the first element gets room for itself only. Most agents end
+/// with one local candidate, one remote candidate and one pair (a server's single host
+/// candidate, a peer's host candidate), where `Vec`'s first growth would reserve four
+/// slots of a few hundred bytes each; later growth stays amortized.
+fn push_first_exact<T>(v: &mut Vec<T>, item: T) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
+    }
+    v.push(item);
+}
+
 /// A sans-IO ICE agent for one component.
 ///
 /// Drive it like every oxrtc state machine: after any call that changes it (adding
@@ -706,12 +717,15 @@ impl Agent {
                 limit: MAX_LOCAL_CANDIDATES,
             });
         }
-        self.locals.push(LocalCandidate {
-            candidate: candidate.clone(),
-            addr,
-            base,
-            protocol,
-        });
+        push_first_exact(
+            &mut self.locals,
+            LocalCandidate {
+                candidate: candidate.clone(),
+                addr,
+                base,
+                protocol,
+            },
+        );
         if self.gathering != GatheringState::Gathering {
             self.gathering = GatheringState::Gathering;
             self.push_event(AgentEvent::GatheringStateChanged(self.gathering));
@@ -778,11 +792,14 @@ impl Agent {
                 limit: self.config.max_remote_candidates,
             });
         }
-        self.remotes.push(RemoteCandidate {
-            candidate,
-            addr,
-            protocol,
-        });
+        push_first_exact(
+            &mut self.remotes,
+            RemoteCandidate {
+                candidate,
+                addr,
+                protocol,
+            },
+        );
         let ri = self.remotes.len() - 1;
         for li in 0..self.locals.len() {
             if self.pairs_local(li) {
@@ -1057,11 +1074,14 @@ impl Agent {
                 };
                 let foundation = format!("{}", self.rng.next_u32());
                 let c = Candidate::peer_reflexive(d.remote, priority, transport, 1, foundation);
-                self.remotes.push(RemoteCandidate {
-                    candidate: c,
-                    addr: d.remote,
-                    protocol: d.protocol,
-                });
+                push_first_exact(
+                    &mut self.remotes,
+                    RemoteCandidate {
+                        candidate: c,
+                        addr: d.remote,
+                        protocol: d.protocol,
+                    },
+                );
                 self.remotes.len() - 1
             }
         };
@@ -1194,12 +1214,15 @@ impl Agent {
                 );
                 let c = Candidate::peer_reflexive(mapped, tx.priority, transport, 1, foundation)
                     .with_related(Some(base));
-                self.locals.push(LocalCandidate {
-                    candidate: c,
-                    addr: mapped,
-                    base,
-                    protocol,
-                });
+                push_first_exact(
+                    &mut self.locals,
+                    LocalCandidate {
+                        candidate: c,
+                        addr: mapped,
+                        base,
+                        protocol,
+                    },
+                );
                 Some(self.locals.len() - 1)
             }
             None => None,
@@ -1558,7 +1581,7 @@ impl Agent {
         );
         let new = Pair::new(li, ri, priority, foundation, state);
         if self.pairs.len() < self.config.max_pairs {
-            self.pairs.push(new);
+            push_first_exact(&mut self.pairs, new);
             return Some(self.pairs.len() - 1);
         }
         // At the limit: replace the lowest-priority pair that is not being checked or
@@ -1859,4 +1882,31 @@ pub(crate) fn system_seed() -> [u8; 32] {
         .fill(&mut seed)
         .expect("the operating system's random number generator failed");
     seed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One candidate of each kind and one pair take one slot each; more still fit.
+    #[test]
+    fn single_candidates_take_exact_room() {
+        let mut a = Agent::new(AgentConfig {
+            rng_seed: Some([1; 32]),
+            ..AgentConfig::default()
+        });
+        let remote = Credentials::new("abcd", "abcdefghijklmnopqrstuvwxyz").unwrap();
+        a.set_remote_credentials(remote).unwrap();
+        a.add_local_candidate(Candidate::host("127.0.0.1:5000".parse().unwrap()))
+            .unwrap();
+        a.add_remote_candidate(Candidate::host("127.0.0.1:5001".parse().unwrap()))
+            .unwrap();
+        assert_eq!(
+            (a.locals.capacity(), a.remotes.capacity(), a.pairs.capacity()),
+            (1, 1, 1)
+        );
+        a.add_remote_candidate(Candidate::host("127.0.0.1:5002".parse().unwrap()))
+            .unwrap();
+        assert_eq!((a.remotes.len(), a.pair_count()), (2, 2));
+    }
 }
