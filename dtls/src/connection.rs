@@ -184,7 +184,8 @@ struct Negotiated {
     client_random: [u8; 32],
     server_random: [u8; 32],
     master_secret: Option<[u8; 48]>,
-    peer_certificate: Option<Vec<u8>>,
+    /// Shared with the `Connected` event rather than copied into it.
+    peer_certificate: Option<Bytes>,
 }
 
 /// A sans-IO DTLS 1.2 connection with one peer.
@@ -1158,7 +1159,7 @@ impl Connection {
         self.negotiated.srtp = server.srtp;
         self.negotiated.client_random = hs.hello.random;
         self.negotiated.server_random = sh.random;
-        self.negotiated.peer_certificate = Some(peer_cert);
+        self.negotiated.peer_certificate = Some(Bytes::from(peer_cert));
 
         self.flight.clear();
         if server.certificate_request.is_some() {
@@ -1420,7 +1421,7 @@ impl Connection {
                 // The client's flight 5 runs from right after its ClientHello.
                 let first = self.peer_flight.map_or(0, |(_, last)| last.wrapping_add(1));
                 self.peer_flight = Some((first, msg.seq));
-                self.negotiated.peer_certificate = hs.peer.map(|(der, _)| der);
+                self.negotiated.peer_certificate = hs.peer.map(|(der, _)| Bytes::from(der));
                 self.flight.clear();
                 self.flight.push(FlightMessage::ChangeCipherSpec);
                 let verify = self.verify_data(b"server finished");
@@ -1530,14 +1531,14 @@ impl Connection {
         else {
             // A server that does not require client certificates has no peer certificate.
             if let (Some(cipher_suite), Some(group)) = (n.suite, n.group) {
-                self.push_connected(cipher_suite, group, Vec::new());
+                self.push_connected(cipher_suite, group, Bytes::new());
             }
             return;
         };
         self.push_connected(cipher_suite, group, peer);
     }
 
-    fn push_connected(&mut self, cipher_suite: CipherSuite, group: NamedGroup, peer: Vec<u8>) {
+    fn push_connected(&mut self, cipher_suite: CipherSuite, group: NamedGroup, peer: Bytes) {
         self.state = State::Established;
         // Both Finished messages are computed (a retransmission of ours resends the stored
         // flight), so the transcript has no reader left; renegotiation, which would restart
@@ -1559,7 +1560,7 @@ impl Connection {
             srtp_keying_material,
             srtp_mki,
             peer_fingerprint: Fingerprint::of_der(HashAlgorithm::Sha256, &peer),
-            peer_certificate: Bytes::from(peer),
+            peer_certificate: peer,
         });
         for data in std::mem::take(&mut self.early_data) {
             self.events.push_back(Event::ApplicationData(data));
