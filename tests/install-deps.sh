@@ -16,6 +16,7 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_packages+=(py
 need go golang-go
 need_dir() { [ -d "$1" ] || apt_packages+=("$2"); }
 need_dir /usr/share/gocode/src/github.com/pion/dtls/v2 golang-github-pion-dtls.v2-dev
+need_dir /usr/share/gocode/src/github.com/pion/srtp/v2 golang-github-pion-srtp.v2-dev
 need_dir /usr/share/gocode/src/github.com/pion/rtp golang-github-pion-rtp-dev
 need_dir /usr/share/gocode/src/github.com/pion/rtcp golang-github-pion-rtcp-dev
 # usrsctp (Firefox's SCTP stack) peer, a C program built by tests/interop/src/lib.rs.
