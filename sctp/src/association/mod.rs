@@ -6,9 +6,10 @@ mod reassembly;
 mod retransmit;
 mod rto;
 mod send_queue;
+mod stream_map;
 mod timer;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes};
@@ -34,6 +35,7 @@ use reassembly::Reassembly;
 use retransmit::RetransmitQueue;
 use rto::Rto;
 use send_queue::{OutMessage, SendQueue};
+use stream_map::StreamMap;
 use timer::{Timer, Timers};
 
 /// RFC 9653 §4: Error Detection Method Identifier of DTLS.
@@ -228,7 +230,7 @@ pub struct Association {
     events: VecDeque<Event>,
     out_packets: VecDeque<Vec<u8>>,
     send_queue: SendQueue,
-    channels: BTreeMap<u16, ChannelState>,
+    channels: StreamMap<ChannelState>,
     reset_pending: BTreeSet<u16>,
     next_msg_id: u64,
     rx_event_bytes: usize,
@@ -269,7 +271,7 @@ impl Association {
             events: VecDeque::new(),
             out_packets: VecDeque::new(),
             send_queue: SendQueue::default(),
-            channels: BTreeMap::new(),
+            channels: StreamMap::new(),
             reset_pending: BTreeSet::new(),
             next_msg_id: 0,
             rx_event_bytes: 0,
@@ -319,7 +321,7 @@ impl Association {
 
     /// A borrowing handle to an open channel.
     pub fn channel(&mut self, id: u16) -> Option<Channel<'_>> {
-        if self.channels.contains_key(&id) {
+        if self.channels.contains_key(id) {
             Some(Channel { assoc: self, id })
         } else {
             None
@@ -328,7 +330,7 @@ impl Association {
 
     /// Ids of the channels not yet closed.
     pub fn channel_ids(&self) -> impl Iterator<Item = u16> + '_ {
-        self.channels.keys().copied()
+        self.channels.keys()
     }
 
     /// Bytes queued on a channel and not yet handed to the network (W3C bufferedAmount).
@@ -373,14 +375,14 @@ impl Association {
             .map_or(self.config.streams, |t| t.outbound_streams);
         let id = match config.negotiated {
             Some(id) => {
-                if self.channels.contains_key(&id) {
+                if self.channels.contains_key(id) {
                     return Err(OpenChannelError::IdInUse(id));
                 }
                 id
             }
             None => {
                 let mut id = if self.config.dtls_client { 0u32 } else { 1 };
-                while id < u32::from(streams) && self.channels.contains_key(&(id as u16)) {
+                while id < u32::from(streams) && self.channels.contains_key(id as u16) {
                     id += 2;
                 }
                 if id >= u32::from(streams) {
@@ -425,7 +427,7 @@ impl Association {
         if self.terminated || self.is_shutting_down() {
             return Err(SendError::Closed);
         }
-        let Some(ch) = self.channels.get(&channel) else {
+        let Some(ch) = self.channels.get(channel) else {
             return Err(SendError::UnknownChannel(channel));
         };
         if ch.closing {
@@ -467,7 +469,7 @@ impl Association {
     /// (RFC 8831 §6.7, RFC 6525); [`Event::ChannelClosed`] follows when the peer reset
     /// its side too.
     pub fn close_channel(&mut self, channel: u16) {
-        if let Some(ch) = self.channels.get_mut(&channel) {
+        if let Some(ch) = self.channels.get_mut(channel) {
             if !ch.closing {
                 ch.closing = true;
                 self.reset_pending.insert(channel);
@@ -1145,7 +1147,7 @@ impl Association {
             // RFC 8831 §6.5: a stream carries data only as part of a data channel. Data on
             // one no channel uses (never opened, or already reset) would surface on the
             // next channel to take that id; libwebrtc drops it too.
-            if !self.channels.contains_key(&msg.stream_id) {
+            if !self.channels.contains_key(msg.stream_id) {
                 log::debug!(
                     "sctp: dropping {} bytes on stream {} without a data channel",
                     kind.1.len(),
@@ -1165,7 +1167,7 @@ impl Association {
     fn handle_dcep(&mut self, stream: u16, payload: &[u8]) {
         match DcepMessage::parse(payload) {
             Ok(DcepMessage::Open(open)) => {
-                if self.channels.contains_key(&stream) {
+                if self.channels.contains_key(stream) {
                     return;
                 }
                 self.channels.insert(
@@ -1200,7 +1202,7 @@ impl Association {
                 });
             }
             Ok(DcepMessage::Ack) => {
-                if let Some(ch) = self.channels.get_mut(&stream) {
+                if let Some(ch) = self.channels.get_mut(stream) {
                     ch.acked = true;
                 }
             }
@@ -1443,7 +1445,7 @@ impl Association {
                 ReconfigResult::InProgress
             } else {
                 let all: Vec<u16> = if streams.is_empty() {
-                    self.channels.keys().copied().collect()
+                    self.channels.keys().collect()
                 } else {
                     streams
                 };
@@ -1451,7 +1453,7 @@ impl Association {
                     tcb.reassembly.reset_stream(*s);
                 }
                 for s in all {
-                    if let Some(ch) = self.channels.get_mut(&s) {
+                    if let Some(ch) = self.channels.get_mut(s) {
                         ch.in_reset = true;
                         if !ch.closing {
                             // RFC 8831 §6.7: answer a reset by resetting our side too.
@@ -1459,7 +1461,7 @@ impl Association {
                             self.reset_pending.insert(s);
                         }
                         if ch.out_reset {
-                            self.channels.remove(&s);
+                            self.channels.remove(s);
                             self.events.push_back(Event::ChannelClosed { channel: s });
                         }
                     }
@@ -1513,10 +1515,10 @@ impl Association {
 
     fn outgoing_reset_done(&mut self, stream: u16) {
         self.send_queue.reset_stream(stream);
-        if let Some(ch) = self.channels.get_mut(&stream) {
+        if let Some(ch) = self.channels.get_mut(stream) {
             ch.out_reset = true;
             if ch.in_reset {
-                self.channels.remove(&stream);
+                self.channels.remove(stream);
                 self.events
                     .push_back(Event::ChannelClosed { channel: stream });
             }
@@ -1549,7 +1551,7 @@ impl Association {
         if !tcb.reconfig {
             // The peer cannot reset streams: close locally.
             for s in ready {
-                if let Some(ch) = self.channels.get_mut(&s) {
+                if let Some(ch) = self.channels.get_mut(s) {
                     ch.in_reset = true;
                 }
                 self.outgoing_reset_done(s);
@@ -1726,7 +1728,7 @@ impl Association {
 
     fn collect_buffered_low(&mut self) {
         for channel in self.send_queue.crossed_low.drain(..) {
-            if self.channels.contains_key(&channel) {
+            if self.channels.contains_key(channel) {
                 self.events.push_back(Event::BufferedAmountLow { channel });
             }
         }
@@ -1919,7 +1921,7 @@ impl Channel<'_> {
     pub fn label(&self) -> &str {
         self.assoc
             .channels
-            .get(&self.id)
+            .get(self.id)
             .map_or("", |c| c.label.as_str())
     }
 
@@ -1927,26 +1929,26 @@ impl Channel<'_> {
     pub fn protocol(&self) -> &str {
         self.assoc
             .channels
-            .get(&self.id)
+            .get(self.id)
             .map_or("", |c| c.protocol.as_str())
     }
 
     /// Whether delivery is in order.
     pub fn ordered(&self) -> bool {
-        self.assoc.channels.get(&self.id).is_some_and(|c| c.ordered)
+        self.assoc.channels.get(self.id).is_some_and(|c| c.ordered)
     }
 
     /// The retransmission policy.
     pub fn reliability(&self) -> Reliability {
         self.assoc
             .channels
-            .get(&self.id)
+            .get(self.id)
             .map_or(Reliability::Reliable, |c| c.reliability)
     }
 
     /// The priority.
     pub fn priority(&self) -> u16 {
-        self.assoc.channels.get(&self.id).map_or(0, |c| c.priority)
+        self.assoc.channels.get(self.id).map_or(0, |c| c.priority)
     }
 
     /// Queues a message.

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use bytes::{Bytes, BytesMut};
 
+use super::stream_map::StreamMap;
 use crate::chunk::{DataChunk, SkippedStream};
 
 /// A complete message.
@@ -112,7 +113,7 @@ pub(crate) struct TooLarge;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Reassembly {
-    streams: BTreeMap<u16, InStream>,
+    streams: StreamMap<InStream>,
     idata: bool,
     buffered: usize,
     max_message: usize,
@@ -137,7 +138,7 @@ fn serial_le(a: u32, b: u32, bits16: bool) -> bool {
 impl Reassembly {
     pub(crate) fn new(idata: bool, max_message: usize) -> Self {
         Self {
-            streams: BTreeMap::new(),
+            streams: StreamMap::new(),
             idata,
             buffered: 0,
             max_message,
@@ -169,7 +170,7 @@ impl Reassembly {
 
     pub(crate) fn insert(&mut self, chunk: DataChunk, tsn: u64) -> Result<(), TooLarge> {
         let idata = self.idata;
-        let stream = self.streams.entry(chunk.stream_id).or_default();
+        let stream = self.streams.get_or_insert_default(chunk.stream_id);
         let frag = Frag {
             seq: if idata { u64::from(chunk.fsn) } else { tsn },
             tsn,
@@ -218,7 +219,7 @@ impl Reassembly {
         unordered: bool,
         frag: Frag,
     ) -> Result<(), TooLarge> {
-        let stream = self.streams.entry(stream_id).or_default();
+        let stream = self.streams.get_or_insert_default(stream_id);
         let map = if unordered {
             &mut stream.unordered
         } else {
@@ -260,7 +261,7 @@ impl Reassembly {
     }
 
     fn insert_unordered_data(&mut self, stream_id: u16, frag: Frag) -> Result<(), TooLarge> {
-        let stream = self.streams.entry(stream_id).or_default();
+        let stream = self.streams.get_or_insert_default(stream_id);
         if frag.beginning && frag.ending {
             self.ready.push_back(Delivered {
                 stream_id,
@@ -324,7 +325,7 @@ impl Reassembly {
 
     fn deliver_ordered(&mut self, stream_id: u16) {
         let idata = self.idata;
-        let Some(stream) = self.streams.get_mut(&stream_id) else {
+        let Some(stream) = self.streams.get_mut(stream_id) else {
             return;
         };
         loop {
@@ -348,7 +349,7 @@ impl Reassembly {
             };
         }
         if stream.is_idle() && stream.next_ordered == 0 {
-            self.streams.remove(&stream_id);
+            self.streams.remove(stream_id);
         }
     }
 
@@ -380,10 +381,10 @@ impl Reassembly {
             self.buffered -= freed;
         }
         for s in skipped {
-            let Some(stream) = self.streams.get_mut(&s.stream_id) else {
+            let Some(stream) = self.streams.get_mut(s.stream_id) else {
                 if !s.unordered {
                     let next = self.next_seq(s.mid);
-                    self.streams.entry(s.stream_id).or_default().next_ordered = next;
+                    self.streams.get_or_insert_default(s.stream_id).next_ordered = next;
                 }
                 continue;
             };
@@ -418,7 +419,7 @@ impl Reassembly {
 
     /// RFC 6525 §5.2.2: the peer reset its outgoing stream; sequence numbers restart at 0.
     pub(crate) fn reset_stream(&mut self, stream_id: u16) {
-        if let Some(stream) = self.streams.remove(&stream_id) {
+        if let Some(stream) = self.streams.remove(stream_id) {
             let bytes: usize = stream.ordered.values().map(|p| p.bytes).sum::<usize>()
                 + stream.unordered.values().map(|p| p.bytes).sum::<usize>()
                 + stream

@@ -4,10 +4,12 @@
 //! stays on one message until its last fragment is out; with I-DATA it rotates streams
 //! after every fragment so one large message does not hold back small ones (RFC 8260 §1).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
+
+use super::stream_map::StreamMap;
 
 /// A message queued by the user.
 #[derive(Debug, Clone)]
@@ -76,7 +78,7 @@ struct OutStream {
 /// Every outgoing stream.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SendQueue {
-    streams: BTreeMap<u16, OutStream>,
+    streams: StreamMap<OutStream>,
     active: VecDeque<u16>,
     current: Option<u16>,
     total: usize,
@@ -86,7 +88,7 @@ pub(crate) struct SendQueue {
 
 impl SendQueue {
     pub(crate) fn push(&mut self, stream_id: u16, msg: OutMessage) {
-        let s = self.streams.entry(stream_id).or_default();
+        let s = self.streams.get_or_insert_default(stream_id);
         s.buffered += msg.payload.len();
         self.total += msg.payload.len();
         s.queue.push_back(msg);
@@ -101,17 +103,17 @@ impl SendQueue {
     }
 
     pub(crate) fn buffered(&self, stream_id: u16) -> usize {
-        self.streams.get(&stream_id).map_or(0, |s| s.buffered)
+        self.streams.get(stream_id).map_or(0, |s| s.buffered)
     }
 
     pub(crate) fn set_low_threshold(&mut self, stream_id: u16, threshold: usize) {
-        self.streams.entry(stream_id).or_default().low_threshold = threshold;
+        self.streams.get_or_insert_default(stream_id).low_threshold = threshold;
     }
 
     /// Whether the stream has nothing left to fragment.
     pub(crate) fn is_drained(&self, stream_id: u16) -> bool {
         self.streams
-            .get(&stream_id)
+            .get(stream_id)
             .is_none_or(|s| s.queue.is_empty())
     }
 
@@ -121,18 +123,18 @@ impl SendQueue {
 
     /// Resets the stream's sequence numbers (RFC 6525 §5.2.2) and forgets its state.
     pub(crate) fn reset_stream(&mut self, stream_id: u16) {
-        if let Some(s) = self.streams.get_mut(&stream_id) {
+        if let Some(s) = self.streams.get_mut(stream_id) {
             s.next_ordered = 0;
             s.next_unordered = 0;
             if s.queue.is_empty() && !s.scheduled {
-                self.streams.remove(&stream_id);
+                self.streams.remove(stream_id);
             }
         }
     }
 
     fn account_sent(&mut self, stream_id: u16, len: usize) {
         self.total -= len;
-        if let Some(s) = self.streams.get_mut(&stream_id) {
+        if let Some(s) = self.streams.get_mut(stream_id) {
             let before = s.buffered;
             s.buffered -= len;
             if before > s.low_threshold && s.buffered <= s.low_threshold {
@@ -143,7 +145,7 @@ impl SendQueue {
 
     /// Drops the unsent rest of an abandoned message (RFC 3758 §3.5).
     pub(crate) fn discard(&mut self, stream_id: u16, msg_id: u64) {
-        let Some(s) = self.streams.get_mut(&stream_id) else {
+        let Some(s) = self.streams.get_mut(stream_id) else {
             return;
         };
         let Some(pos) = s.queue.iter().position(|m| m.msg_id == msg_id) else {
@@ -173,7 +175,7 @@ impl SendQueue {
                 Some(id) if !interleave => id,
                 _ => *self.active.front()?,
             };
-            let Some(stream) = self.streams.get_mut(&stream_id) else {
+            let Some(stream) = self.streams.get_mut(stream_id) else {
                 self.unschedule_front(stream_id);
                 continue;
             };
@@ -264,10 +266,10 @@ impl SendQueue {
         }
         let empty = self
             .streams
-            .get(&stream_id)
+            .get(stream_id)
             .is_none_or(|s| s.queue.is_empty());
         if empty {
-            if let Some(s) = self.streams.get_mut(&stream_id) {
+            if let Some(s) = self.streams.get_mut(stream_id) {
                 s.scheduled = false;
             }
             self.unschedule_front(stream_id);
