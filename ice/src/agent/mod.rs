@@ -1902,7 +1902,11 @@ mod tests {
         a.add_remote_candidate(Candidate::host("127.0.0.1:5001".parse().unwrap()))
             .unwrap();
         assert_eq!(
-            (a.locals.capacity(), a.remotes.capacity(), a.pairs.capacity()),
+            (
+                a.locals.capacity(),
+                a.remotes.capacity(),
+                a.pairs.capacity()
+            ),
             (1, 1, 1)
         );
         a.add_remote_candidate(Candidate::host("127.0.0.1:5002".parse().unwrap()))
