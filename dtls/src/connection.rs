@@ -487,10 +487,12 @@ impl Connection {
                 continue;
             };
             self.replay[1].accept(seq);
-            // Narrow the buffer to the plaintext in place (no reference-count traffic).
-            rec.truncate(RECORD_HEADER_LEN + range.end);
-            bytes::Buf::advance(&mut rec, RECORD_HEADER_LEN + range.start);
-            self.events.push_back(Event::ApplicationData(rec.freeze()));
+            // Narrow to the plaintext without reference-count traffic; on `Bytes` that is
+            // two field updates (a `BytesMut` advance re-encodes its offset).
+            let mut data = rec.freeze();
+            data.truncate(RECORD_HEADER_LEN + range.end);
+            bytes::Buf::advance(&mut data, RECORD_HEADER_LEN + range.start);
+            self.events.push_back(Event::ApplicationData(data));
         }
         Ok(())
     }
