@@ -11,6 +11,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+mod peer_process;
+pub use peer_process::PeerProcess;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

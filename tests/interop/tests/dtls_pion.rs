@@ -11,11 +11,8 @@
 //! Pion 2.2.6 has no ChaCha20-Poly1305 suite, so the suites covered are ECDHE-ECDSA with
 //! AES-128-GCM and AES-256-GCM (the latter also exercises the SHA-384 PRF in the exporter).
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,90 +28,7 @@ fn pion_dtls() -> Option<PathBuf> {
     )
 }
 
-/// A running `pion/dtls` program whose stdout and stderr lines arrive on a channel.
-struct Pion {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Pion {
-    fn spawn(binary: &PathBuf, args: &[String]) -> Self {
-        let mut child = Command::new(binary)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the pion dtls program");
-        let (tx, lines) = channel();
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let tx_err = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx_err.send(format!("stderr: {line}"));
-            }
-        });
-        Self {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The value of the first `key: value` line printed so far.
-    fn value(&mut self, key: &str) -> Option<String> {
-        while let Ok(line) = self.lines.try_recv() {
-            self.seen.push(line);
-        }
-        let prefix = format!("{key}: ");
-        self.seen
-            .iter()
-            .find_map(|l| l.strip_prefix(prefix.as_str()))
-            .map(str::to_string)
-    }
-
-    /// True once Pion printed exactly `key: value`.
-    fn printed(&mut self, key: &str, value: &str) -> bool {
-        let _ = self.value(key);
-        let line = format!("{key}: {value}");
-        self.seen.contains(&line)
-    }
-
-    fn wait_for(&mut self, key: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(v) = self.value(key) {
-                return v;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "pion never printed `{key}:`; it said:\n{}",
-                self.seen.join("\n")
-            );
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(50)) {
-                self.seen.push(line);
-            }
-        }
-    }
-
-    fn output(&self) -> String {
-        self.seen.join("\n")
-    }
-}
-
-impl Drop for Pion {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use oxrtc_interop::PeerProcess as Pion;
 
 #[derive(Debug, Clone, Copy)]
 struct Case {
@@ -408,7 +322,7 @@ fn check(pion: &mut Pion, case: &Case, ours: &Fingerprint, outcome: &Outcome) {
 }
 
 /// Pion's server ↔ our client.
-fn pion_server_oxrtc_client(binary: &PathBuf, case: Case) -> Outcome {
+fn pion_server_oxrtc_client(binary: &Path, case: Case) -> Outcome {
     let certificate = Certificate::generate().unwrap();
     let ours = certificate.fingerprint(HashAlgorithm::Sha256);
     let mut args = vec!["-role".to_string(), "server".into()];
@@ -428,7 +342,7 @@ fn pion_server_oxrtc_client(binary: &PathBuf, case: Case) -> Outcome {
 }
 
 /// Our server ↔ Pion's client.
-fn oxrtc_server_pion_client(binary: &PathBuf, case: Case) -> Outcome {
+fn oxrtc_server_pion_client(binary: &Path, case: Case) -> Outcome {
     let certificate = Certificate::generate().unwrap();
     let ours = certificate.fingerprint(HashAlgorithm::Sha256);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();

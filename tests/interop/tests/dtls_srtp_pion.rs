@@ -24,11 +24,8 @@
 //! pion/srtp 2.0.12 has no AEAD_AES_256_GCM transform (pion/dtls negotiates it, but Pion
 //! could not protect media with it).
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -54,91 +51,7 @@ const PROFILES: [SrtpProfile; 3] = [
 
 const SSRC: u32 = 0x0a0b_0c0d;
 
-/// A running `pion/dtls_srtp` program whose stdout and stderr lines arrive on a channel.
-struct Pion {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Pion {
-    fn spawn(binary: &PathBuf, args: &[String]) -> Self {
-        let mut child = Command::new(binary)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the pion dtls_srtp program");
-        let (tx, lines) = channel();
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let tx_err = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx_err.send(format!("stderr: {line}"));
-            }
-        });
-        Self {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Every value printed so far on a `key: value` line, in order.
-    fn values(&mut self, key: &str) -> Vec<String> {
-        while let Ok(line) = self.lines.try_recv() {
-            self.seen.push(line);
-        }
-        let prefix = format!("{key}: ");
-        self.seen
-            .iter()
-            .filter_map(|l| l.strip_prefix(prefix.as_str()))
-            .map(str::to_string)
-            .collect()
-    }
-
-    /// Waits until Pion printed `count` lines of `key`, and returns their values.
-    fn wait_for_n(&mut self, key: &str, count: usize, timeout: Duration) -> Vec<String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let values = self.values(key);
-            if values.len() >= count {
-                return values;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "pion printed {} of {count} `{key}:` lines; it said:\n{}",
-                values.len(),
-                self.output()
-            );
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(20)) {
-                self.seen.push(line);
-            }
-        }
-    }
-
-    fn wait_for(&mut self, key: &str, timeout: Duration) -> String {
-        self.wait_for_n(key, 1, timeout).swap_remove(0)
-    }
-
-    fn output(&self) -> String {
-        self.seen.join("\n")
-    }
-}
-
-impl Drop for Pion {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use oxrtc_interop::PeerProcess as Pion;
 
 /// RFC 7983 §7: the first byte of RTP and RTCP is 128..=191, of DTLS 20..=63.
 fn is_media(datagram: &[u8]) -> bool {
@@ -319,7 +232,7 @@ fn unprotect(context: &mut Context, datagram: &[u8]) -> Result<Vec<u8>, SrtpErro
 }
 
 /// One handshake and media exchange with Pion in the other DTLS role.
-fn run(binary: &PathBuf, role: Role, profile: SrtpProfile) {
+fn run(binary: &Path, role: Role, profile: SrtpProfile) {
     let certificate = Certificate::generate().unwrap();
     let ours = certificate.fingerprint(HashAlgorithm::Sha256);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
