@@ -6,7 +6,14 @@
 //!   length checked). rtc-rtp: `Packet::unmarshal` on a `Bytes` clone (its API consumes a
 //!   `Buf`).
 //! - `rtp_write`: write that header with its two extensions into a reused buffer.
-//!   oxrtc: `RtpHeader::write`; rtc-rtp: `Header::marshal_to`.
+//!   rtc-rtp: `Header::marshal_to`, from its owned `Header` (extension payloads set
+//!   beforehand, ids and lengths encoded per call). oxrtc, two ways: `RtpHeader::write`
+//!   from borrowed elements, validated and encoded per call (what a one-off writer or a
+//!   test uses); and `RtpHeaderTemplate::write`, the per-stream sender's path: layout
+//!   validated and encoded once, sequence number, timestamp and marker given per packet.
+//! - `rtp_write_per_packet`: what a video sender does per packet: new sequence number,
+//!   timestamp, abs-send-time and transport-cc values, then the header. rtc-rtp sets
+//!   the two values with `Header::set_extension` (its API takes `Bytes`).
 //! - `rtcp_compound_parse`: SR with two report blocks + SDES CNAME + REMB + NACK + TWCC
 //!   (written once by oxrtc), parsed whole. oxrtc: `RtcpPacket::parse_compound`;
 //!   rtc-rtcp: `packet::unmarshal`.
@@ -23,7 +30,7 @@ use oxrtc_rtp::codecs::{H264Payloader, Payloader, Vp8Payloader};
 use oxrtc_rtp::rtcp::{
     Nack, Remb, ReportBlock, RtcpPacket, Sdes, SenderReport, TransportFeedback, TwccStatus,
 };
-use oxrtc_rtp::{Extension, RtpHeader, RtpPacket};
+use oxrtc_rtp::{Extension, RtpHeader, RtpHeaderTemplate, RtpPacket};
 use rtc_rtp::packetizer::Payloader as _;
 use rtc_shared::marshal::{Marshal, Unmarshal};
 
@@ -97,11 +104,24 @@ fn rtp_write(c: &mut Criterion) {
     let raw = Bytes::from(packet());
     let rtc_header = rtc_rtp::Packet::unmarshal(&mut raw.clone()).unwrap().header;
     let ox = header();
+    let template = RtpHeaderTemplate::new(&ox).unwrap();
     let mut out = vec![0u8; 1500];
     let mut g = c.benchmark_group("rtp_write");
     g.throughput(Throughput::Elements(1));
     g.bench_function("oxrtc", |b| {
         b.iter(|| black_box(&ox).write(black_box(&mut out[..])).unwrap())
+    });
+    g.bench_function("oxrtc_template", |b| {
+        b.iter(|| {
+            black_box(&template)
+                .write(
+                    black_box(ox.sequence_number),
+                    black_box(ox.timestamp),
+                    black_box(ox.marker),
+                    black_box(&mut out[..]),
+                )
+                .unwrap()
+        })
     });
     g.bench_function("rtc_rtp", |b| {
         b.iter(|| {
@@ -111,9 +131,96 @@ fn rtp_write(c: &mut Criterion) {
         })
     });
     g.finish();
-    // both wrote the same bytes
+    // all three wrote the same bytes
     let n = ox.write(&mut out).unwrap();
     assert_eq!(&out[..n], &raw[..n]);
+    out.fill(0);
+    let n = template
+        .write(ox.sequence_number, ox.timestamp, ox.marker, &mut out)
+        .unwrap();
+    assert_eq!(&out[..n], &raw[..n]);
+}
+
+/// The values that change per packet on a video stream, for packet number `i`.
+fn per_packet_values(i: u32) -> (u16, u32, [u8; 3], [u8; 2]) {
+    let seq = i as u16;
+    let abs_send_time = (i.wrapping_mul(977) & 0xFF_FFFF).to_be_bytes();
+    (
+        seq,
+        i.wrapping_mul(3000),
+        [abs_send_time[1], abs_send_time[2], abs_send_time[3]],
+        seq.wrapping_add(7).to_be_bytes(),
+    )
+}
+
+fn rtp_write_per_packet(c: &mut Criterion) {
+    let raw = Bytes::from(packet());
+    let mut rtc_header = rtc_rtp::Packet::unmarshal(&mut raw.clone()).unwrap().header;
+    let mut template = RtpHeaderTemplate::new(&header()).unwrap();
+    let mut out = vec![0u8; 1500];
+    let mut g = c.benchmark_group("rtp_write_per_packet");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0u32;
+    g.bench_function("oxrtc", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            let (seq, ts, ast, twcc) = per_packet_values(black_box(i));
+            RtpHeader {
+                sequence_number: seq,
+                timestamp: ts,
+                extensions: &[
+                    Extension { id: 2, data: &ast },
+                    Extension { id: 5, data: &twcc },
+                ],
+                ..header()
+            }
+            .write(black_box(&mut out[..]))
+            .unwrap()
+        })
+    });
+    g.bench_function("oxrtc_template", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            let (seq, ts, ast, twcc) = per_packet_values(black_box(i));
+            template.set_extension(2, &ast).unwrap();
+            template.set_extension(5, &twcc).unwrap();
+            template
+                .write(seq, ts, true, black_box(&mut out[..]))
+                .unwrap()
+        })
+    });
+    g.bench_function("rtc_rtp", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            let (seq, ts, ast, twcc) = per_packet_values(black_box(i));
+            rtc_header.sequence_number = seq;
+            rtc_header.timestamp = ts;
+            rtc_header
+                .set_extension(2, Bytes::copy_from_slice(&ast))
+                .unwrap();
+            rtc_header
+                .set_extension(5, Bytes::copy_from_slice(&twcc))
+                .unwrap();
+            rtc_header.marshal_to(black_box(&mut out[..])).unwrap()
+        })
+    });
+    g.finish();
+    // the three write the same bytes for the same packet
+    let (seq, ts, ast, twcc) = per_packet_values(12345);
+    template.set_extension(2, &ast).unwrap();
+    template.set_extension(5, &twcc).unwrap();
+    let n = template.write(seq, ts, true, &mut out).unwrap();
+    let ours = out[..n].to_vec();
+    rtc_header.sequence_number = seq;
+    rtc_header.timestamp = ts;
+    rtc_header
+        .set_extension(2, Bytes::copy_from_slice(&ast))
+        .unwrap();
+    rtc_header
+        .set_extension(5, Bytes::copy_from_slice(&twcc))
+        .unwrap();
+    assert_eq!(rtc_header.marshal_to(&mut out).unwrap(), n);
+    assert_eq!(out[..n], ours[..]);
 }
 
 fn compound() -> Vec<u8> {
@@ -249,5 +356,12 @@ fn packetize(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rtp_parse, rtp_write, rtcp_parse, packetize);
+criterion_group!(
+    benches,
+    rtp_parse,
+    rtp_write,
+    rtp_write_per_packet,
+    rtcp_parse,
+    packetize
+);
 criterion_main!(benches);

@@ -47,6 +47,23 @@ pub enum RtpError {
         /// Bytes available.
         have: usize,
     },
+    /// A header template has no extension element with this id.
+    #[error("the header template has no extension with id {id}")]
+    UnknownExtension {
+        /// Extension id.
+        id: u8,
+    },
+    /// A header template's extension value was given a length other than the one its
+    /// layout was built with.
+    #[error("extension id {id} was built with {reserved} bytes, given {given}")]
+    ExtensionLengthChanged {
+        /// Extension id.
+        id: u8,
+        /// Length in the template.
+        reserved: usize,
+        /// Length given.
+        given: usize,
+    },
 }
 
 /// Why an RTCP packet could not be parsed or written.

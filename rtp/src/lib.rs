@@ -44,6 +44,7 @@ mod packet;
 pub mod rtcp;
 mod sample_builder;
 mod seq;
+mod template;
 
 // The public interface.
 pub use error::{CodecError, ExtensionError, MediaError, RtcpError, RtpError};
@@ -53,3 +54,4 @@ pub use packet::{
 };
 pub use sample_builder::{Sample, SampleBuilder, SampleBuilderConfig, SampleBuilderStats};
 pub use seq::{seq_diff, seq_newer, ts_diff, ts_newer, SeqUnwrapper, TimestampUnwrapper};
+pub use template::RtpHeaderTemplate;

@@ -1,7 +1,8 @@
 //! RTP packets (RFC 3550 §5.1) with RFC 8285 header extensions.
 //!
 //! [`RtpPacket`] is a validated, borrowing view of a datagram; [`RtpHeader`] writes a
-//! header into a caller's buffer; [`RtpPacketMut`] rewrites a received header in place
+//! header into a caller's buffer (a stream's sender keeps one encoded as a
+//! [`RtpHeaderTemplate`](crate::RtpHeaderTemplate)); [`RtpPacketMut`] rewrites a received header in place
 //! (what an SFU does when forwarding).
 
 use crate::error::RtpError;
@@ -251,7 +252,7 @@ fn form_of(profile: u16) -> ExtensionForm {
 /// Copies `src` into `dst` (same length). Short elements (audio level, abs-send-time,
 /// transport-cc) are the common case: fixed-size copies are plain stores, memcpy a call.
 #[inline(always)]
-fn copy_small(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
     // Extension data is 1 to 16 bytes in the one-byte form: two overlapping fixed-size
     // copies cover any length in a range without a call to memcpy.
     let n = src.len();
@@ -385,6 +386,10 @@ pub enum ExtensionFormChoice {
 }
 
 /// An RTP header to write. Borrowed slices keep writing allocation-free.
+///
+/// Each write validates and encodes the extension elements. A sender that writes many
+/// packets with the same layout builds a [`RtpHeaderTemplate`](crate::RtpHeaderTemplate)
+/// from it once instead.
 ///
 /// ```
 /// use oxrtc_rtp::{Extension, RtpHeader, RtpPacket};

@@ -1,4 +1,4 @@
-//! Absolute capture time (http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time).
+//! Absolute capture time (`http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time`).
 
 use super::{check_out, HeaderExtension};
 use crate::error::ExtensionError;

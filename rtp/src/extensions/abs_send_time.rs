@@ -1,4 +1,4 @@
-//! Absolute send time (http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time).
+//! Absolute send time (`http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time`).
 
 use super::{check_out, exact, HeaderExtension};
 use crate::error::ExtensionError;

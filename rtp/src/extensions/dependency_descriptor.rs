@@ -1,5 +1,5 @@
 //! Dependency descriptor (AV1 RTP payload spec, Appendix A;
-//! https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension).
+//! <https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension>).
 //!
 //! Chrome sends it with AV1 and with VP9 SVC: an SFU reads it to know which decode
 //! targets a frame belongs to and which frames it depends on, without parsing the

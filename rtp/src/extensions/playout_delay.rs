@@ -1,4 +1,4 @@
-//! Playout delay (http://www.webrtc.org/experiments/rtp-hdrext/playout-delay).
+//! Playout delay (`http://www.webrtc.org/experiments/rtp-hdrext/playout-delay`).
 
 use super::{check_out, exact, HeaderExtension};
 use crate::error::ExtensionError;

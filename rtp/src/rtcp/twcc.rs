@@ -7,7 +7,7 @@ use crate::error::RtcpError;
 /// The reception status of one transport-wide sequence number.
 ///
 /// draft §3.1.1: "00 Packet not received, 01 Packet received, small delta, 10 Packet
-/// received, large or negative delta, 11 [Reserved]". The small/large choice is kept so
+/// received, large or negative delta, 11 \[Reserved\]". The small/large choice is kept so
 /// packets re-encode byte for byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TwccStatus {
