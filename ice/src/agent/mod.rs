@@ -269,6 +269,10 @@ pub enum AgentError {
     /// The datagram arrived on a local address with no candidate.
     #[error("no local candidate at {0}")]
     UnknownLocalAddress(SocketAddr),
+    /// The role can no longer be chosen: candidate pairs exist (or the agent is lite,
+    /// which is always controlled).
+    #[error("the ICE role is fixed once candidate pairs exist")]
+    RoleFixed,
 }
 
 /// ICE username fragment and password (RFC 8445 §5.3, RFC 8839 §5.4).
@@ -650,6 +654,21 @@ impl Agent {
     }
 
     // ----- mutators -----
+
+    /// Chooses our role before checks begin: JSEP (RFC 8829 §3.5.1) makes the offerer
+    /// controlling, unless the peer is lite. Role conflicts found later are resolved
+    /// by the tie-breaker (RFC 8445 §7.3.1.1) instead.
+    pub fn set_role(&mut self, role: Role) -> Result<(), AgentError> {
+        self.check_open()?;
+        if role == self.role {
+            return Ok(());
+        }
+        if self.config.lite || !self.pairs.is_empty() {
+            return Err(AgentError::RoleFixed);
+        }
+        self.role = role;
+        Ok(())
+    }
 
     /// Sets (or after a restart, replaces) the peer's ufrag and pwd.
     pub fn set_remote_credentials(&mut self, credentials: Credentials) -> Result<(), AgentError> {
@@ -1912,5 +1931,30 @@ mod tests {
         a.add_remote_candidate(Candidate::host("127.0.0.1:5002".parse().unwrap()))
             .unwrap();
         assert_eq!((a.remotes.len(), a.pair_count()), (2, 2));
+    }
+
+    #[test]
+    fn role_is_chosen_until_pairs_exist() {
+        let mut a = Agent::new(AgentConfig {
+            rng_seed: Some([3; 32]),
+            ..AgentConfig::default()
+        });
+        a.set_role(Role::Controlled).unwrap();
+        assert_eq!(a.role(), Role::Controlled);
+        a.add_local_candidate(Candidate::host("127.0.0.1:5000".parse().unwrap()))
+            .unwrap();
+        a.set_role(Role::Controlling).unwrap();
+        a.add_remote_candidate(Candidate::host("127.0.0.1:5001".parse().unwrap()))
+            .unwrap();
+        assert_eq!(a.set_role(Role::Controlled), Err(AgentError::RoleFixed));
+        assert_eq!(a.role(), Role::Controlling);
+
+        let mut lite = Agent::new(AgentConfig {
+            lite: true,
+            rng_seed: Some([4; 32]),
+            ..AgentConfig::default()
+        });
+        assert_eq!(lite.set_role(Role::Controlling), Err(AgentError::RoleFixed));
+        lite.set_role(Role::Controlled).unwrap();
     }
 }
