@@ -1,0 +1,484 @@
+//! `RTCPeerConnection` on tokio: one driver task per connection runs its [`Session`],
+//! owns its UDP sockets and runs the application's callbacks.
+//!
+//! API calls take the session lock briefly (never across an `.await`) and wake the
+//! driver, which then sends what the call produced (quinn's connection + driver split).
+
+use std::collections::HashMap;
+use std::future::{poll_fn, Future};
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Instant;
+
+use oxrtc_dtls::Certificate;
+use tokio::io::ReadBuf;
+use tokio::net::UdpSocket;
+use tokio::sync::Notify;
+
+use crate::callbacks::Callback;
+use crate::data_channel::{ChannelCallbacks, RtcDataChannel};
+use crate::description::{RtcIceCandidateInit, RtcSessionDescription};
+use crate::error::Error;
+use crate::session::{
+    ChannelId, DataChannelInit, IceConnectionState, IceGatheringState, PeerConnectionState,
+    Session, SessionConfig, SessionEvent, SignalingState, Transmit,
+};
+
+/// How a [`PeerConnection`] is set up (W3C `RTCConfiguration`, plus what a server
+/// needs to say where it listens).
+#[derive(Debug, Clone)]
+pub struct RtcConfiguration {
+    /// Local addresses to gather host candidates on: one UDP socket each, port 0 for
+    /// an ephemeral port. Empty: every non-loopback interface address, as browsers do.
+    pub bind_addresses: Vec<SocketAddr>,
+    /// Our DTLS certificate (W3C `certificates`); a fresh one per connection when
+    /// `None`. Generating one costs about a millisecond: a server accepting many
+    /// connections should share one.
+    pub certificate: Option<Certificate>,
+    /// The largest data channel message we accept (`a=max-message-size`).
+    pub max_message_size: usize,
+}
+
+impl Default for RtcConfiguration {
+    fn default() -> Self {
+        Self {
+            bind_addresses: Vec::new(),
+            certificate: None,
+            max_message_size: SessionConfig::default().max_message_size,
+        }
+    }
+}
+
+/// The connection-wide callbacks.
+#[derive(Default)]
+struct Callbacks {
+    ice_candidate: Callback<Option<RtcIceCandidateInit>>,
+    ice_gathering_state: Callback<IceGatheringState>,
+    ice_connection_state: Callback<IceConnectionState>,
+    connection_state: Callback<PeerConnectionState>,
+    signaling_state: Callback<SignalingState>,
+    data_channel: Callback<RtcDataChannel>,
+}
+
+/// What the API handles and the driver share.
+pub(crate) struct Shared {
+    session: Mutex<Session>,
+    /// Wakes the driver after an API call changed the session.
+    wake: Notify,
+    /// Wakes `gathering_complete()` and other waiters after events were dispatched.
+    changed: Notify,
+    callbacks: Callbacks,
+    channels: Mutex<HashMap<ChannelId, Arc<ChannelCallbacks>>>,
+}
+
+impl Shared {
+    pub(crate) fn with_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
+        f(&mut self.session.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub(crate) fn wake_driver(&self) {
+        self.wake.notify_one();
+    }
+
+    fn channel_callbacks(&self, id: ChannelId) -> Arc<ChannelCallbacks> {
+        self.channels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(id)
+            .or_default()
+            .clone()
+    }
+}
+
+/// Closes the connection when the last [`PeerConnection`] clone is dropped.
+struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.with_session(|s| s.close(Instant::now()));
+        self.shared.wake_driver();
+    }
+}
+
+/// A WebRTC connection with the browser's API (W3C `RTCPeerConnection`), driven by a
+/// tokio task. Cheap to clone; the connection closes with [`PeerConnection::close`] or
+/// when the last clone is dropped.
+#[derive(Clone)]
+pub struct PeerConnection {
+    handle: Arc<Handle>,
+}
+
+impl std::fmt::Debug for PeerConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerConnection")
+            .field("state", &self.connection_state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PeerConnection {
+    /// Opens the sockets and starts the driver. Must be called within a tokio runtime.
+    pub fn new(config: RtcConfiguration) -> Result<Self, Error> {
+        let mut session = Session::new(SessionConfig {
+            certificate: config.certificate,
+            max_message_size: config.max_message_size,
+            ..SessionConfig::default()
+        })?;
+        let sockets = bind_sockets(&config.bind_addresses)?;
+        for (addr, _) in &sockets {
+            session.add_local_candidate(*addr)?;
+        }
+        session.end_of_local_candidates();
+        let shared = Arc::new(Shared {
+            session: Mutex::new(session),
+            wake: Notify::new(),
+            changed: Notify::new(),
+            callbacks: Callbacks::default(),
+            channels: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(drive(shared.clone(), sockets));
+        Ok(Self {
+            handle: Arc::new(Handle { shared }),
+        })
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        &self.handle.shared
+    }
+
+    fn mutate<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
+        let out = self.shared().with_session(f);
+        self.shared().wake_driver();
+        out
+    }
+
+    /// `createOffer`.
+    pub async fn create_offer(&self) -> Result<RtcSessionDescription, Error> {
+        self.mutate(|s| s.create_offer())
+    }
+
+    /// `createAnswer`.
+    pub async fn create_answer(&self) -> Result<RtcSessionDescription, Error> {
+        self.mutate(|s| s.create_answer())
+    }
+
+    /// `setLocalDescription`. An empty `sdp` applies the last created offer or answer.
+    pub async fn set_local_description(&self, desc: RtcSessionDescription) -> Result<(), Error> {
+        self.mutate(|s| s.set_local_description(Instant::now(), desc))
+    }
+
+    /// `setRemoteDescription`.
+    pub async fn set_remote_description(&self, desc: RtcSessionDescription) -> Result<(), Error> {
+        self.mutate(|s| s.set_remote_description(Instant::now(), desc))
+    }
+
+    /// `addIceCandidate`.
+    pub async fn add_ice_candidate(&self, candidate: RtcIceCandidateInit) -> Result<(), Error> {
+        self.mutate(|s| s.add_ice_candidate(&candidate))
+    }
+
+    /// `localDescription`, with the candidates gathered so far.
+    pub fn local_description(&self) -> Option<RtcSessionDescription> {
+        self.shared().with_session(|s| s.local_description())
+    }
+
+    /// `remoteDescription`.
+    pub fn remote_description(&self) -> Option<RtcSessionDescription> {
+        self.shared().with_session(|s| s.remote_description())
+    }
+
+    /// `connectionState`.
+    pub fn connection_state(&self) -> PeerConnectionState {
+        self.shared().with_session(|s| s.connection_state())
+    }
+
+    /// `iceConnectionState`.
+    pub fn ice_connection_state(&self) -> IceConnectionState {
+        self.shared().with_session(|s| s.ice_connection_state())
+    }
+
+    /// `iceGatheringState`.
+    pub fn ice_gathering_state(&self) -> IceGatheringState {
+        self.shared().with_session(|s| s.ice_gathering_state())
+    }
+
+    /// `signalingState`.
+    pub fn signaling_state(&self) -> SignalingState {
+        self.shared().with_session(|s| s.signaling_state())
+    }
+
+    /// Resolves when ICE gathering is complete, so [`Self::local_description`] holds
+    /// every candidate: for signaling without trickle (one HTTP round trip, WHIP).
+    /// Gathering starts with the first `set_local_description`.
+    pub async fn gathering_complete(&self) {
+        loop {
+            let mut changed = pin!(self.shared().changed.notified());
+            changed.as_mut().enable();
+            if self.ice_gathering_state() == IceGatheringState::Complete
+                || self.connection_state() == PeerConnectionState::Closed
+            {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    /// `createDataChannel`.
+    pub fn create_data_channel(
+        &self,
+        label: &str,
+        init: DataChannelInit,
+    ) -> Result<RtcDataChannel, Error> {
+        let shared = self.shared();
+        let (id, info) = self.mutate(|s| {
+            let id = s.create_data_channel(Instant::now(), label, &init)?;
+            let info = s
+                .channel_info(id)
+                .ok_or(Error::InvalidState("data channel closed at once"))?;
+            Ok::<_, Error>((id, info))
+        })?;
+        let callbacks = shared.channel_callbacks(id);
+        Ok(RtcDataChannel::new(shared.clone(), id, info, callbacks))
+    }
+
+    /// `onicecandidate`: `None` when gathering is complete.
+    pub fn on_ice_candidate(&self, f: impl FnMut(Option<RtcIceCandidateInit>) + Send + 'static) {
+        self.shared().callbacks.ice_candidate.set(f);
+    }
+
+    /// `onicegatheringstatechange`.
+    pub fn on_ice_gathering_state_change(&self, f: impl FnMut(IceGatheringState) + Send + 'static) {
+        self.shared().callbacks.ice_gathering_state.set(f);
+    }
+
+    /// `oniceconnectionstatechange`.
+    pub fn on_ice_connection_state_change(
+        &self,
+        f: impl FnMut(IceConnectionState) + Send + 'static,
+    ) {
+        self.shared().callbacks.ice_connection_state.set(f);
+    }
+
+    /// `onconnectionstatechange`.
+    pub fn on_connection_state_change(&self, f: impl FnMut(PeerConnectionState) + Send + 'static) {
+        self.shared().callbacks.connection_state.set(f);
+    }
+
+    /// `onsignalingstatechange`.
+    pub fn on_signaling_state_change(&self, f: impl FnMut(SignalingState) + Send + 'static) {
+        self.shared().callbacks.signaling_state.set(f);
+    }
+
+    /// `ondatachannel`: a channel the peer opened.
+    pub fn on_data_channel(&self, f: impl FnMut(RtcDataChannel) + Send + 'static) {
+        self.shared().callbacks.data_channel.set(f);
+    }
+
+    /// `close()`: ends the connection; the driver sends the goodbyes and stops.
+    pub async fn close(&self) {
+        self.mutate(|s| s.close(Instant::now()));
+    }
+}
+
+/// One UDP socket per configured address (or per interface address when none is).
+fn bind_sockets(addresses: &[SocketAddr]) -> Result<Vec<(SocketAddr, UdpSocket)>, Error> {
+    let addresses: Vec<SocketAddr> = if addresses.is_empty() {
+        oxrtc_ice::gather::local_addresses(&oxrtc_ice::gather::HostConfig::default())?
+            .into_iter()
+            .map(|(_, ip)| SocketAddr::new(ip, 0))
+            .collect()
+    } else {
+        addresses.to_vec()
+    };
+    let mut sockets = Vec::with_capacity(addresses.len());
+    for addr in addresses {
+        if addr.ip().is_unspecified() {
+            return Err(Error::InvalidArgument(
+                "bind addresses must be specific: a wildcard is not a candidate",
+            ));
+        }
+        let socket = std::net::UdpSocket::bind(addr)?;
+        socket.set_nonblocking(true)?;
+        let socket = UdpSocket::from_std(socket)?;
+        sockets.push((socket.local_addr()?, socket));
+    }
+    Ok(sockets)
+}
+
+/// The largest datagram we read: above any path MTU we use, so nothing is truncated.
+const RECEIVE_BUFFER: usize = 2048;
+
+/// What woke the driver.
+enum Wake {
+    Datagram {
+        socket: usize,
+        len: usize,
+        from: SocketAddr,
+    },
+    Timer,
+    Api,
+}
+
+/// The driver: send, dispatch, wait for a datagram, the timer or an API call; repeat
+/// until the connection is closed and everything it had to send is sent.
+async fn drive(shared: Arc<Shared>, sockets: Vec<(SocketAddr, UdpSocket)>) {
+    let mut buf = vec![0u8; RECEIVE_BUFFER];
+    let mut transmits: Vec<Transmit> = Vec::new();
+    let mut events: Vec<SessionEvent> = Vec::new();
+    loop {
+        let (deadline, closed) = shared.with_session(|s| {
+            transmits.extend(std::iter::from_fn(|| s.poll_transmit()));
+            events.extend(std::iter::from_fn(|| s.poll_event()));
+            (
+                s.poll_timeout(),
+                s.connection_state() == PeerConnectionState::Closed,
+            )
+        });
+        for t in transmits.drain(..) {
+            send(&sockets, &t).await;
+        }
+        dispatch(&shared, &mut events);
+        if closed {
+            return;
+        }
+        let mut sleep = pin!(tokio::time::sleep_until(
+            deadline.map_or_else(far_future, tokio::time::Instant::from_std)
+        ));
+        let woken = {
+            let mut api = pin!(shared.wake.notified());
+            poll_fn(|cx| {
+                if api.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Wake::Api);
+                }
+                for (i, (_, socket)) in sockets.iter().enumerate() {
+                    let mut read = ReadBuf::new(&mut buf);
+                    match socket.poll_recv_from(cx, &mut read) {
+                        Poll::Ready(Ok(from)) => {
+                            return Poll::Ready(Wake::Datagram {
+                                socket: i,
+                                len: read.filled().len(),
+                                from,
+                            })
+                        }
+                        // ICMP errors (port unreachable) surface here on some systems:
+                        // not fatal for a connectionless socket.
+                        Poll::Ready(Err(e)) => log::debug!("receive error: {e}"),
+                        Poll::Pending => {}
+                    }
+                }
+                if sleep.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Wake::Timer);
+                }
+                Poll::Pending
+            })
+            .await
+        };
+        let now = Instant::now();
+        match woken {
+            Wake::Datagram { socket, len, from } => {
+                let local = sockets[socket].0;
+                shared.with_session(|s| {
+                    s.handle_receive(now, local, from, &buf[..len]);
+                    // Drain what else is waiting before producing output: one wake-up,
+                    // one flush, one SACK per batch.
+                    for (addr, sock) in &sockets {
+                        for _ in 0..64 {
+                            match sock.try_recv_from(&mut buf) {
+                                Ok((n, from)) => s.handle_receive(now, *addr, from, &buf[..n]),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    if s.poll_timeout().is_some_and(|t| t <= now) {
+                        s.handle_timeout(now);
+                    }
+                });
+            }
+            Wake::Timer => shared.with_session(|s| s.handle_timeout(now)),
+            Wake::Api => {}
+        }
+    }
+}
+
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_secs(86_400)
+}
+
+async fn send(sockets: &[(SocketAddr, UdpSocket)], t: &Transmit) {
+    let Some((_, socket)) = sockets.iter().find(|(addr, _)| *addr == t.local) else {
+        log::debug!("no socket for {}", t.local);
+        return;
+    };
+    if let Err(e) = socket.send_to(&t.data, t.remote).await {
+        log::debug!("send to {} failed: {e}", t.remote);
+    }
+}
+
+/// Runs the callbacks for `events`, in order, without the session lock.
+fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
+    let had_events = !events.is_empty();
+    for event in events.drain(..) {
+        let callbacks = &shared.callbacks;
+        match event {
+            SessionEvent::IceCandidate(c) => {
+                callbacks.ice_candidate.call(c);
+            }
+            SessionEvent::IceGatheringStateChange(s) => {
+                callbacks.ice_gathering_state.call(s);
+            }
+            SessionEvent::IceConnectionStateChange(s) => {
+                callbacks.ice_connection_state.call(s);
+            }
+            SessionEvent::ConnectionStateChange(s) => {
+                callbacks.connection_state.call(s);
+            }
+            SessionEvent::SignalingStateChange(s) => {
+                callbacks.signaling_state.call(s);
+            }
+            SessionEvent::DataChannel(id) => {
+                let Some(info) = shared.with_session(|s| s.channel_info(id)) else {
+                    continue;
+                };
+                let channel_callbacks = shared.channel_callbacks(id);
+                channel_callbacks.opened();
+                let channel = RtcDataChannel::new(shared.clone(), id, info, channel_callbacks);
+                callbacks.data_channel.call(channel);
+            }
+            SessionEvent::DataChannelOpen(id) => shared.channel_callbacks(id).opened(),
+            SessionEvent::DataChannelMessage(id, message) => {
+                shared.channel_callbacks(id).message(message);
+            }
+            SessionEvent::DataChannelBufferedAmountLow(id) => {
+                shared.channel_callbacks(id).on_buffered_amount_low.call(());
+            }
+            SessionEvent::DataChannelClose(id) => {
+                let channel = shared
+                    .channels
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
+                if let Some(channel) = channel {
+                    channel.closed();
+                }
+            }
+        }
+    }
+    // Callbacks set since the last pass get what waited for them.
+    let channels: Vec<_> = shared
+        .channels
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .cloned()
+        .collect();
+    for channel in channels {
+        channel.flush();
+    }
+    if had_events {
+        shared.changed.notify_waiters();
+    }
+}

@@ -1,0 +1,1228 @@
+//! The sans-IO PeerConnection: JSEP, ICE, DTLS and SCTP data channels for one
+//! connection, driven with the same five verbs as every oxrtc layer.
+//!
+//! A [`Session`] never touches a socket or a clock. The driver (the tokio
+//! [`PeerConnection`](crate::PeerConnection), or an application's own loop) hands it
+//! datagrams and the time, and sends what [`Session::poll_transmit`] returns:
+//!
+//! ```
+//! use std::time::Instant;
+//! use oxrtc::session::{Session, SessionConfig, SessionEvent};
+//! use oxrtc::DataChannelInit;
+//!
+//! let now = Instant::now();
+//! let mut offerer = Session::new(SessionConfig::default())?;
+//! let mut answerer = Session::new(SessionConfig::default())?;
+//! offerer.add_local_candidate("127.0.0.1:4000".parse()?)?;
+//! answerer.add_local_candidate("127.0.0.1:4001".parse()?)?;
+//! offerer.end_of_local_candidates();
+//! answerer.end_of_local_candidates();
+//!
+//! let chat = offerer.create_data_channel(now, "chat", &DataChannelInit::default())?;
+//! let offer = offerer.create_offer()?;
+//! offerer.set_local_description(now, offer)?;
+//! answerer.set_remote_description(now, offerer.local_description().unwrap())?;
+//! let answer = answerer.create_answer()?;
+//! answerer.set_local_description(now, answer)?;
+//! offerer.set_remote_description(now, answerer.local_description().unwrap())?;
+//!
+//! // A perfect network: move datagrams until both sides are quiet.
+//! let mut opened = false;
+//! for _ in 0..50 {
+//!     offerer.handle_timeout(now);
+//!     answerer.handle_timeout(now);
+//!     while let Some(t) = offerer.poll_transmit() {
+//!         answerer.handle_receive(now, t.remote, t.local, &t.data);
+//!     }
+//!     while let Some(t) = answerer.poll_transmit() {
+//!         offerer.handle_receive(now, t.remote, t.local, &t.data);
+//!     }
+//!     while let Some(event) = offerer.poll_event() {
+//!         opened |= event == SessionEvent::DataChannelOpen(chat);
+//!     }
+//!     while answerer.poll_event().is_some() {}
+//! }
+//! assert!(opened);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod channels;
+pub(crate) mod sdp;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use oxrtc_dtls::{Certificate, Connection as DtlsConnection, Event as DtlsEvent, HashAlgorithm};
+use oxrtc_ice::{
+    Agent, AgentConfig, AgentEvent, Candidate as IceCandidate, ConnectionState, Credentials,
+    Datagram, GatheringState, Path, Role as IceRole,
+};
+use oxrtc_sctp::{Association, Event as SctpEvent, MessageKind};
+use oxrtc_sdp::{SessionDescription, Setup};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+use crate::description::{RtcIceCandidateInit, RtcSessionDescription, SdpType};
+use crate::error::Error;
+
+use channels::Channels;
+pub use channels::{ChannelId, ChannelInfo, DataChannelInit, DataChannelMessage, DataChannelState};
+use sdp::{LocalTransport, RemoteTransport};
+
+/// W3C `RTCIceConnectionState`: the ICE agent's state.
+pub type IceConnectionState = ConnectionState;
+/// W3C `RTCIceGatheringState`.
+pub type IceGatheringState = GatheringState;
+
+/// W3C `RTCPeerConnectionState`: ICE and DTLS together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeerConnectionState {
+    /// Nothing has started.
+    New,
+    /// ICE checks or the DTLS handshake are under way.
+    Connecting,
+    /// ICE and DTLS are up.
+    Connected,
+    /// ICE lost its consent checks for a while; it may come back.
+    Disconnected,
+    /// ICE or DTLS failed.
+    Failed,
+    /// `close()` was called.
+    Closed,
+}
+
+/// W3C `RTCSignalingState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignalingState {
+    /// No offer/answer exchange in progress.
+    Stable,
+    /// We set our offer and wait for the answer.
+    HaveLocalOffer,
+    /// We set the peer's offer and owe an answer.
+    HaveRemoteOffer,
+    /// Closed.
+    Closed,
+}
+
+/// Settings of one session.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Our DTLS certificate; a fresh ECDSA P-256 one when `None` (as browsers do per
+    /// connection unless given one).
+    pub certificate: Option<Certificate>,
+    /// Seed for every random value of the session (ICE credentials and tie-breaker,
+    /// DTLS randoms, SCTP tags); from the operating system when `None`.
+    pub rng_seed: Option<[u8; 32]>,
+    /// The largest data channel message we accept (our `a=max-message-size`).
+    pub max_message_size: usize,
+    /// ICE timers and limits (role and credentials are the session's).
+    pub ice: AgentConfig,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            certificate: None,
+            rng_seed: None,
+            max_message_size: 256 * 1024,
+            ice: AgentConfig::default(),
+        }
+    }
+}
+
+/// A datagram to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// The local socket address to send from.
+    pub local: SocketAddr,
+    /// The destination.
+    pub remote: SocketAddr,
+    /// The payload.
+    pub data: Vec<u8>,
+}
+
+/// What happened, for the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// A local candidate to trickle to the peer; `None` when gathering is complete.
+    IceCandidate(Option<RtcIceCandidateInit>),
+    /// `icegatheringstatechange`.
+    IceGatheringStateChange(IceGatheringState),
+    /// `iceconnectionstatechange`.
+    IceConnectionStateChange(IceConnectionState),
+    /// `connectionstatechange`.
+    ConnectionStateChange(PeerConnectionState),
+    /// `signalingstatechange`.
+    SignalingStateChange(SignalingState),
+    /// The peer opened a channel (`datachannel`); it is open.
+    DataChannel(ChannelId),
+    /// One of our channels opened.
+    DataChannelOpen(ChannelId),
+    /// A message arrived.
+    DataChannelMessage(ChannelId, DataChannelMessage),
+    /// A channel's buffered amount fell to its low threshold.
+    DataChannelBufferedAmountLow(ChannelId),
+    /// A channel closed.
+    DataChannelClose(ChannelId),
+}
+
+/// The DTLS transport's life, for the connection state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DtlsState {
+    New,
+    Connecting,
+    Connected,
+    Closed,
+    Failed,
+}
+
+/// Early DTLS datagrams kept until the role is known (a peer can finish ICE and send
+/// its ClientHello before its answer reaches us).
+const MAX_EARLY_DTLS: usize = 16;
+
+/// One PeerConnection without I/O.
+pub struct Session {
+    rng: ChaCha20Rng,
+    certificate: Certificate,
+    fingerprint: oxrtc_dtls::Fingerprint,
+    max_message_size: usize,
+    session_id: u64,
+    session_version: u64,
+    ice: Agent,
+    local_candidates: Vec<IceCandidate>,
+    local_gathering_done: bool,
+    gathering_announced: GatheringState,
+    pending_remote_candidates: Vec<IceCandidate>,
+    signaling: SignalingState,
+    /// The last description `create_offer`/`create_answer` returned.
+    last_created: Option<SessionDescription>,
+    local: Option<(SdpType, SessionDescription)>,
+    remote: Option<(SdpType, SessionDescription)>,
+    remote_transport: Option<RemoteTransport>,
+    data_mid: Option<String>,
+    transport_started: bool,
+    dtls_role: Option<oxrtc_dtls::Role>,
+    dtls: Option<DtlsConnection>,
+    dtls_state: DtlsState,
+    early_dtls: Vec<(SocketAddr, SocketAddr, Vec<u8>)>,
+    last_data_path: Option<(SocketAddr, SocketAddr)>,
+    sctp: Option<Association>,
+    sctp_buf: Vec<u8>,
+    channels: Channels,
+    ice_state: IceConnectionState,
+    state: PeerConnectionState,
+    closed: bool,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<SessionEvent>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("signaling", &self.signaling)
+            .field("state", &self.state)
+            .field("ice_state", &self.ice_state)
+            .finish_non_exhaustive()
+    }
+}
+
+fn system_seed() -> Result<[u8; 32], Error> {
+    let mut seed = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed)
+        .map_err(|_| Error::Operation("no system randomness".into()))?;
+    Ok(seed)
+}
+
+impl Session {
+    /// A new session. Fails only when a certificate must be generated and cannot be.
+    pub fn new(config: SessionConfig) -> Result<Self, Error> {
+        let seed = match config.rng_seed {
+            Some(s) => s,
+            None => system_seed()?,
+        };
+        let mut rng = ChaCha20Rng::from_seed(seed);
+        let certificate = match config.certificate {
+            Some(c) => c,
+            None => Certificate::generate().map_err(|e| Error::Operation(e.to_string()))?,
+        };
+        let fingerprint = certificate.fingerprint(HashAlgorithm::Sha256);
+        let mut ice_seed = [0u8; 32];
+        rng.fill_bytes(&mut ice_seed);
+        let ice = Agent::new(AgentConfig {
+            role: IceRole::Controlling,
+            lite: false,
+            local_credentials: Some(Credentials::random(&mut rng)),
+            rng_seed: Some(ice_seed),
+            ..config.ice
+        });
+        // RFC 8866 §5.2: a session id that fits a signed 64-bit number, as browsers use.
+        let session_id = rng.next_u64() >> 2;
+        Ok(Self {
+            rng,
+            certificate,
+            fingerprint,
+            max_message_size: config.max_message_size,
+            session_id,
+            session_version: 1,
+            ice,
+            local_candidates: Vec::new(),
+            local_gathering_done: false,
+            gathering_announced: GatheringState::New,
+            pending_remote_candidates: Vec::new(),
+            signaling: SignalingState::Stable,
+            last_created: None,
+            local: None,
+            remote: None,
+            remote_transport: None,
+            data_mid: None,
+            transport_started: false,
+            dtls_role: None,
+            dtls: None,
+            dtls_state: DtlsState::New,
+            early_dtls: Vec::new(),
+            last_data_path: None,
+            sctp: None,
+            sctp_buf: Vec::with_capacity(1500),
+            channels: Channels::default(),
+            ice_state: ConnectionState::New,
+            state: PeerConnectionState::New,
+            closed: false,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        })
+    }
+
+    // ----- getters -----
+
+    /// `connectionState`.
+    pub fn connection_state(&self) -> PeerConnectionState {
+        self.state
+    }
+
+    /// `iceConnectionState`.
+    pub fn ice_connection_state(&self) -> IceConnectionState {
+        self.ice_state
+    }
+
+    /// `iceGatheringState`.
+    pub fn ice_gathering_state(&self) -> IceGatheringState {
+        self.gathering_announced
+    }
+
+    /// `signalingState`.
+    pub fn signaling_state(&self) -> SignalingState {
+        self.signaling
+    }
+
+    /// Our certificate's SHA-256 fingerprint, as it appears in our descriptions.
+    pub fn fingerprint(&self) -> &oxrtc_dtls::Fingerprint {
+        &self.fingerprint
+    }
+
+    /// The ICE pair in use, once there is one.
+    pub fn selected_path(&self) -> Option<Path> {
+        self.ice.selected_path()
+    }
+
+    /// `localDescription`: the last description set locally, with the candidates
+    /// gathered so far.
+    pub fn local_description(&self) -> Option<RtcSessionDescription> {
+        let (sdp_type, desc) = self.local.as_ref()?;
+        let complete = self.gathering_announced == GatheringState::Complete;
+        let desc = sdp::with_candidates(desc, &self.local_candidates, complete);
+        Some(RtcSessionDescription {
+            sdp_type: *sdp_type,
+            sdp: desc.to_string(),
+        })
+    }
+
+    /// `remoteDescription`.
+    pub fn remote_description(&self) -> Option<RtcSessionDescription> {
+        let (sdp_type, desc) = self.remote.as_ref()?;
+        Some(RtcSessionDescription {
+            sdp_type: *sdp_type,
+            sdp: desc.to_string(),
+        })
+    }
+
+    /// What the session knows of a channel; `None` once it is closed and forgotten.
+    pub fn channel_info(&self, channel: ChannelId) -> Option<ChannelInfo> {
+        Some(self.channels.get(channel)?.info.clone())
+    }
+
+    /// Bytes queued on a channel and not yet acknowledged by the peer.
+    pub fn buffered_amount(&self, channel: ChannelId) -> usize {
+        match (self.channels.stream_of(channel), &self.sctp) {
+            (Some(stream), Some(sctp)) => sctp.buffered_amount(stream),
+            _ => 0,
+        }
+    }
+
+    // ----- candidates -----
+
+    /// Adds a host candidate for a bound local socket (the driver owns the socket).
+    pub fn add_local_candidate(&mut self, addr: SocketAddr) -> Result<(), Error> {
+        self.add_local_ice_candidate(IceCandidate::host(addr), addr)
+    }
+
+    /// Adds any local candidate with the socket address it is sent from (`base`):
+    /// host, server-reflexive, relayed.
+    pub fn add_local_ice_candidate(
+        &mut self,
+        candidate: IceCandidate,
+        base: SocketAddr,
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::InvalidState("connection closed"));
+        }
+        self.ice
+            .add_local_candidate_with_base(candidate.clone(), base)
+            .map_err(|e| Error::Operation(e.to_string()))?;
+        self.local_candidates.push(candidate.clone());
+        if self.gathering_announced == GatheringState::Gathering {
+            self.announce_candidate(&candidate);
+        }
+        Ok(())
+    }
+
+    /// Says that no more local candidates will come.
+    pub fn end_of_local_candidates(&mut self) {
+        self.local_gathering_done = true;
+        self.ice.end_of_local_candidates();
+        if self.gathering_announced == GatheringState::Gathering {
+            self.announce_gathering_complete();
+        }
+    }
+
+    /// `addIceCandidate`: a candidate the peer trickled. An empty candidate string
+    /// means the peer has no more.
+    pub fn add_ice_candidate(&mut self, init: &RtcIceCandidateInit) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::InvalidState("connection closed"));
+        }
+        if self.remote.is_none() {
+            return Err(Error::InvalidState("no remote description"));
+        }
+        if let (Some(mid), Some(remote)) = (&init.sdp_mid, &self.remote_transport) {
+            if *mid != remote.mid {
+                // A candidate for a rejected (media) section: nothing uses it.
+                return Ok(());
+            }
+        }
+        let line = init.candidate.trim();
+        let line = line.strip_prefix("a=").unwrap_or(line);
+        if line.is_empty() {
+            if self.transport_started {
+                self.ice.end_of_remote_candidates();
+            }
+            return Ok(());
+        }
+        let candidate: oxrtc_sdp::Candidate = line
+            .parse()
+            .map_err(|e: oxrtc_sdp::SdpError| Error::InvalidAccess(e.to_string()))?;
+        let candidate = sdp::ice_candidate(&candidate)?;
+        if self.transport_started {
+            // A candidate the agent cannot use (an unresolved `.local` name) is not an
+            // error for the application: browsers ignore what they cannot pair.
+            if let Err(e) = self.ice.add_remote_candidate(candidate) {
+                log::debug!("remote candidate ignored: {e}");
+            }
+        } else {
+            self.pending_remote_candidates.push(candidate);
+        }
+        Ok(())
+    }
+
+    fn announce_candidate(&mut self, candidate: &IceCandidate) {
+        let Some(mid) = self.data_mid.clone() else {
+            return;
+        };
+        self.events
+            .push_back(SessionEvent::IceCandidate(Some(RtcIceCandidateInit {
+                candidate: candidate.to_sdp_string(),
+                sdp_mid: Some(mid),
+                sdp_m_line_index: Some(0),
+                username_fragment: Some(self.ice.local_credentials().ufrag.clone()),
+            })));
+    }
+
+    fn announce_gathering_complete(&mut self) {
+        self.events.push_back(SessionEvent::IceCandidate(None));
+        self.gathering_announced = GatheringState::Complete;
+        self.events.push_back(SessionEvent::IceGatheringStateChange(
+            GatheringState::Complete,
+        ));
+    }
+
+    /// Browsers gather after the first `setLocalDescription`: what the driver gathered
+    /// before is announced then.
+    fn start_gathering(&mut self) {
+        if self.gathering_announced != GatheringState::New || self.data_mid.is_none() {
+            return;
+        }
+        self.gathering_announced = GatheringState::Gathering;
+        self.events.push_back(SessionEvent::IceGatheringStateChange(
+            GatheringState::Gathering,
+        ));
+        for c in self.local_candidates.clone() {
+            self.announce_candidate(&c);
+        }
+        if self.local_gathering_done {
+            self.announce_gathering_complete();
+        }
+    }
+
+    // ----- JSEP -----
+
+    fn local_transport(&self) -> LocalTransport<'_> {
+        let credentials = self.ice.local_credentials();
+        LocalTransport {
+            ufrag: &credentials.ufrag,
+            pwd: &credentials.pwd,
+            fingerprint: &self.fingerprint,
+            sctp_port: 5000,
+            max_message_size: self.max_message_size,
+        }
+    }
+
+    /// `createOffer`: a data section when a channel exists or was negotiated before.
+    pub fn create_offer(&mut self) -> Result<RtcSessionDescription, Error> {
+        if self.closed {
+            return Err(Error::InvalidState("connection closed"));
+        }
+        if self.signaling == SignalingState::HaveRemoteOffer {
+            return Err(Error::InvalidState("cannot offer while answering"));
+        }
+        let mid = self
+            .data_mid
+            .clone()
+            .or_else(|| self.channels.ids().first().map(|_| "0".to_owned()));
+        self.session_version += 1;
+        let desc = sdp::offer(
+            self.session_id,
+            self.session_version,
+            &self.local_transport(),
+            mid.as_deref(),
+        );
+        let complete = self.gathering_announced == GatheringState::Complete;
+        // JSEP §5.2.1: candidates gathered so far go into the offer.
+        let text = sdp::with_candidates(&desc, &self.local_candidates, complete).to_string();
+        self.last_created = Some(desc);
+        Ok(RtcSessionDescription::offer(text))
+    }
+
+    /// `createAnswer` to the remote offer.
+    pub fn create_answer(&mut self) -> Result<RtcSessionDescription, Error> {
+        if self.closed {
+            return Err(Error::InvalidState("connection closed"));
+        }
+        if self.signaling != SignalingState::HaveRemoteOffer {
+            return Err(Error::InvalidState("no remote offer to answer"));
+        }
+        let Some((_, offer)) = &self.remote else {
+            return Err(Error::InvalidState("no remote offer to answer"));
+        };
+        self.session_version += 1;
+        let desc = sdp::answer(
+            self.session_id,
+            self.session_version,
+            &self.local_transport(),
+            offer,
+            self.remote_transport.as_ref(),
+        );
+        let complete = self.gathering_announced == GatheringState::Complete;
+        let text = sdp::with_candidates(&desc, &self.local_candidates, complete).to_string();
+        self.last_created = Some(desc);
+        Ok(RtcSessionDescription::answer(text))
+    }
+
+    /// `setLocalDescription`. An empty `sdp` applies the last created offer or answer
+    /// (the browser's argument-less form).
+    pub fn set_local_description(
+        &mut self,
+        now: Instant,
+        desc: RtcSessionDescription,
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::InvalidState("connection closed"));
+        }
+        if desc.sdp_type == SdpType::Rollback {
+            return self.rollback(SignalingState::HaveLocalOffer);
+        }
+        let parsed = if desc.sdp.trim().is_empty() {
+            self.last_created
+                .clone()
+                .ok_or(Error::InvalidState("nothing created to set"))?
+        } else {
+            desc.sdp.parse::<SessionDescription>()?
+        };
+        // Our own credentials must be what the description carries: the application may
+        // reorder or drop lines, but cannot give us another transport.
+        let data = sdp::local_data_section(&parsed);
+        if let Some((_, ufrag, pwd)) = &data {
+            let ours = self.ice.local_credentials();
+            if *ufrag != ours.ufrag || *pwd != ours.pwd {
+                return Err(Error::InvalidModification);
+            }
+        }
+        match (desc.sdp_type, self.signaling) {
+            (SdpType::Offer, SignalingState::Stable | SignalingState::HaveLocalOffer) => {
+                if self.remote.is_none() {
+                    // JSEP §3.5.1 / RFC 8445 §6.1.1: the offerer controls; until pairs
+                    // exist the role can still change.
+                    let _ = self.ice.set_role(IceRole::Controlling);
+                }
+                self.set_signaling(SignalingState::HaveLocalOffer);
+            }
+            (SdpType::Answer, SignalingState::HaveRemoteOffer) => {
+                self.set_signaling(SignalingState::Stable);
+            }
+            (SdpType::Pranswer, _) => {
+                return Err(Error::InvalidState("provisional answers are not supported"))
+            }
+            _ => {
+                return Err(Error::InvalidState(
+                    "description type does not fit the signaling state",
+                ))
+            }
+        }
+        if let Some((mid, _, _)) = data {
+            self.data_mid = Some(mid);
+        }
+        if desc.sdp_type == SdpType::Answer {
+            // RFC 8842 §5.3: our answer fixed the role.
+            self.dtls_role = Some(match sdp::local_setup(&parsed) {
+                Some(Setup::Passive) => oxrtc_dtls::Role::Server,
+                _ => oxrtc_dtls::Role::Client,
+            });
+        }
+        self.local = Some((desc.sdp_type, parsed));
+        self.start_gathering();
+        if self.signaling == SignalingState::Stable {
+            self.start_transport(now)?;
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// `setRemoteDescription`.
+    pub fn set_remote_description(
+        &mut self,
+        now: Instant,
+        desc: RtcSessionDescription,
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::InvalidState("connection closed"));
+        }
+        if desc.sdp_type == SdpType::Rollback {
+            return self.rollback(SignalingState::HaveRemoteOffer);
+        }
+        let parsed: SessionDescription = desc.sdp.parse()?;
+        let transport = sdp::remote_transport(&parsed)?;
+        if let (Some(old), Some(new)) = (&self.remote_transport, &transport) {
+            if old.ufrag != new.ufrag || old.pwd != new.pwd {
+                return Err(Error::InvalidAccess(
+                    "the peer restarted ICE; ICE restart is not supported yet".into(),
+                ));
+            }
+        }
+        match (desc.sdp_type, self.signaling) {
+            (SdpType::Offer, SignalingState::Stable | SignalingState::HaveRemoteOffer) => {
+                if self.local.is_none() {
+                    // RFC 8445 §6.1.1: the answerer is controlled, unless the offerer
+                    // is lite (a lite agent never controls).
+                    let role = if transport.as_ref().is_some_and(|t| t.ice_lite) {
+                        IceRole::Controlling
+                    } else {
+                        IceRole::Controlled
+                    };
+                    let _ = self.ice.set_role(role);
+                }
+                if let Some(t) = &transport {
+                    self.data_mid = Some(t.mid.clone());
+                }
+                self.set_signaling(SignalingState::HaveRemoteOffer);
+            }
+            (SdpType::Answer, SignalingState::HaveLocalOffer) => {
+                if let Some(t) = &transport {
+                    // RFC 8842 §5.2: the answer's setup decides; actpass in an answer
+                    // is invalid, read as passive (we connect).
+                    self.dtls_role = Some(match t.setup {
+                        Setup::Active => oxrtc_dtls::Role::Server,
+                        _ => oxrtc_dtls::Role::Client,
+                    });
+                }
+                self.set_signaling(SignalingState::Stable);
+            }
+            (SdpType::Pranswer, _) => {
+                return Err(Error::InvalidState("provisional answers are not supported"))
+            }
+            _ => {
+                return Err(Error::InvalidState(
+                    "description type does not fit the signaling state",
+                ))
+            }
+        }
+        if transport.is_some() || self.remote_transport.is_none() {
+            self.remote_transport = transport;
+        }
+        self.remote = Some((desc.sdp_type, parsed));
+        if self.signaling == SignalingState::Stable {
+            self.start_transport(now)?;
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    fn rollback(&mut self, from: SignalingState) -> Result<(), Error> {
+        if self.signaling != from {
+            return Err(Error::InvalidState("nothing to roll back"));
+        }
+        match from {
+            SignalingState::HaveLocalOffer if !self.transport_started => self.local = None,
+            SignalingState::HaveRemoteOffer if !self.transport_started => {
+                self.remote = None;
+                self.remote_transport = None;
+            }
+            _ => {}
+        }
+        self.set_signaling(SignalingState::Stable);
+        Ok(())
+    }
+
+    fn set_signaling(&mut self, state: SignalingState) {
+        if self.signaling != state {
+            self.signaling = state;
+            self.events
+                .push_back(SessionEvent::SignalingStateChange(state));
+        }
+    }
+
+    /// Both descriptions are set: give ICE the peer's side, prepare DTLS.
+    fn start_transport(&mut self, now: Instant) -> Result<(), Error> {
+        if self.transport_started {
+            return Ok(());
+        }
+        let Some(remote) = self.remote_transport.clone() else {
+            return Ok(());
+        };
+        if self.data_mid.is_none() {
+            return Ok(());
+        }
+        self.transport_started = true;
+        self.ice
+            .set_remote_credentials(Credentials {
+                ufrag: remote.ufrag.clone(),
+                pwd: remote.pwd.clone(),
+            })
+            .map_err(|e| Error::InvalidAccess(format!("remote ICE credentials: {e}")))?;
+        let pending = std::mem::take(&mut self.pending_remote_candidates);
+        for c in remote.candidates.iter().cloned().chain(pending) {
+            if let Err(e) = self.ice.add_remote_candidate(c) {
+                log::debug!("remote candidate ignored: {e}");
+            }
+        }
+        if remote.end_of_candidates {
+            self.ice.end_of_remote_candidates();
+        }
+        // The agent learns the time from its timer; checks start with this first tick.
+        self.ice.handle_timeout(now);
+        if self.dtls_role == Some(oxrtc_dtls::Role::Server) {
+            self.create_dtls(now);
+        }
+        Ok(())
+    }
+
+    fn create_dtls(&mut self, now: Instant) {
+        let (Some(role), Some(remote)) = (self.dtls_role, &self.remote_transport) else {
+            return;
+        };
+        if self.dtls.is_some() {
+            return;
+        }
+        let mut config = oxrtc_dtls::Config::new(self.certificate.clone());
+        config.expected_peer_fingerprints = remote.fingerprints.clone();
+        let mut seed = [0u8; 32];
+        self.rng.fill_bytes(&mut seed);
+        config.rng_seed = Some(seed);
+        let mut dtls = DtlsConnection::new_with_role(Arc::new(config), role, now);
+        for (local, remote, data) in std::mem::take(&mut self.early_dtls) {
+            self.last_data_path = Some((local, remote));
+            if let Err(e) = dtls.handle_receive(now, &data) {
+                log::debug!("early DTLS datagram dropped: {e}");
+            }
+        }
+        self.dtls = Some(dtls);
+        self.dtls_state = DtlsState::Connecting;
+    }
+
+    // ----- data channels -----
+
+    /// `createDataChannel`.
+    pub fn create_data_channel(
+        &mut self,
+        now: Instant,
+        label: &str,
+        init: &DataChannelInit,
+    ) -> Result<ChannelId, Error> {
+        if self.closed {
+            return Err(Error::InvalidState("connection closed"));
+        }
+        let config = channels::channel_config(label, init)?;
+        let id = self
+            .channels
+            .insert(config.clone(), None, DataChannelState::Connecting);
+        if let Some(sctp) = &mut self.sctp {
+            if sctp.is_closed() {
+                self.channels.remove(id);
+                return Err(Error::InvalidState("the SCTP association is closed"));
+            }
+            match sctp.open_channel(config) {
+                Ok(stream) => {
+                    self.channels.set_stream(id, stream);
+                    if sctp.is_established() {
+                        self.channels.set_state(id, DataChannelState::Open);
+                        self.events.push_back(SessionEvent::DataChannelOpen(id));
+                    }
+                }
+                Err(e) => {
+                    self.channels.remove(id);
+                    return Err(Error::Operation(e.to_string()));
+                }
+            }
+        }
+        self.pump(now);
+        Ok(id)
+    }
+
+    /// Sends a message (`send`): text when `is_string`.
+    pub fn send(
+        &mut self,
+        now: Instant,
+        channel: ChannelId,
+        is_string: bool,
+        data: Bytes,
+    ) -> Result<(), Error> {
+        if self.channels.state(channel) != Some(DataChannelState::Open) {
+            return Err(Error::InvalidState("data channel is not open"));
+        }
+        let (Some(stream), Some(sctp)) = (self.channels.stream_of(channel), &mut self.sctp) else {
+            return Err(Error::InvalidState("data channel is not open"));
+        };
+        let max = sctp.config().remote_max_message_size;
+        if data.len() > max {
+            return Err(Error::MessageTooLarge {
+                size: data.len(),
+                max,
+            });
+        }
+        let kind = if is_string {
+            MessageKind::Text
+        } else {
+            MessageKind::Binary
+        };
+        sctp.send(stream, kind, data)
+            .map_err(|e| Error::Operation(e.to_string()))?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Sets the threshold under which [`SessionEvent::DataChannelBufferedAmountLow`]
+    /// fires.
+    pub fn set_buffered_amount_low_threshold(&mut self, channel: ChannelId, threshold: usize) {
+        if let (Some(stream), Some(sctp)) = (self.channels.stream_of(channel), &mut self.sctp) {
+            sctp.set_buffered_amount_low_threshold(stream, threshold);
+        }
+    }
+
+    /// Closes a channel: its stream is reset, then it reports closed.
+    pub fn close_data_channel(&mut self, now: Instant, channel: ChannelId) {
+        match self.channels.state(channel) {
+            Some(DataChannelState::Open) => {
+                if let (Some(stream), Some(sctp)) =
+                    (self.channels.stream_of(channel), &mut self.sctp)
+                {
+                    sctp.close_channel(stream);
+                    self.channels.set_state(channel, DataChannelState::Closing);
+                } else {
+                    self.channel_closed(channel);
+                }
+            }
+            Some(DataChannelState::Connecting) => self.channel_closed(channel),
+            _ => {}
+        }
+        self.pump(now);
+    }
+
+    fn channel_closed(&mut self, channel: ChannelId) {
+        if self.channels.state(channel).is_some() {
+            self.channels.remove(channel);
+            self.events
+                .push_back(SessionEvent::DataChannelClose(channel));
+        }
+    }
+
+    /// `close()`: aborts the association, sends close_notify, stops ICE. What it sends
+    /// is still in [`Session::poll_transmit`].
+    pub fn close(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if let Some(sctp) = &mut self.sctp {
+            sctp.abort(now, "close");
+        }
+        self.pump(now);
+        if let Some(dtls) = &mut self.dtls {
+            dtls.close();
+        }
+        self.flush_dtls();
+        self.closed = true;
+        self.ice.close();
+        for id in self.channels.ids() {
+            self.channels.remove(id);
+        }
+        self.set_signaling(SignalingState::Closed);
+        self.update_state();
+    }
+
+    // ----- the five verbs -----
+
+    /// Handles a datagram that arrived on local socket `local` from `remote`.
+    /// Anything malformed or unexpected is dropped (and logged at debug level).
+    pub fn handle_receive(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
+        if self.closed {
+            return;
+        }
+        // RFC 7983 §7: the first byte tells STUN, DTLS and RTP apart on one 5-tuple.
+        match data.first() {
+            Some(0..=3) => {
+                if let Err(e) = self
+                    .ice
+                    .handle_receive(now, Datagram::udp(local, remote, data))
+                {
+                    log::debug!("STUN from {remote} dropped: {e}");
+                }
+            }
+            Some(20..=63) => match &mut self.dtls {
+                Some(dtls) => {
+                    self.last_data_path = Some((local, remote));
+                    if let Err(e) = dtls.handle_receive(now, data) {
+                        log::debug!("DTLS from {remote} dropped: {e}");
+                    }
+                }
+                None if self.early_dtls.len() < MAX_EARLY_DTLS => {
+                    self.early_dtls.push((local, remote, data.to_vec()));
+                }
+                None => {}
+            },
+            // RTP/RTCP (128–191) and anything else: no media in this session yet.
+            _ => {}
+        }
+        self.pump(now);
+    }
+
+    /// Runs the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        self.ice.handle_timeout(now);
+        if let Some(dtls) = &mut self.dtls {
+            dtls.handle_timeout(now);
+        }
+        if let Some(sctp) = &mut self.sctp {
+            sctp.handle_timeout(now);
+        }
+        self.pump(now);
+    }
+
+    /// The next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`Session::handle_timeout`] should run next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        [
+            self.ice.poll_timeout(),
+            self.dtls.as_ref().and_then(|d| d.poll_timeout()),
+            self.sctp.as_ref().and_then(|s| s.poll_timeout()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // ----- plumbing -----
+
+    /// Moves everything the layers produced until none has more: ICE events and
+    /// datagrams, SCTP packets into DTLS records, DTLS events into SCTP.
+    fn pump(&mut self, now: Instant) {
+        loop {
+            let mut moved = false;
+            while let Some(event) = self.ice.poll_event() {
+                moved = true;
+                self.on_ice_event(now, event);
+            }
+            while let Some(t) = self.ice.poll_transmit() {
+                moved = true;
+                self.transmits.push_back(Transmit {
+                    local: t.local,
+                    remote: t.remote,
+                    data: t.data,
+                });
+            }
+            if let (Some(sctp), Some(dtls)) = (&mut self.sctp, &mut self.dtls) {
+                while sctp.poll_transmit(now, &mut self.sctp_buf).is_some() {
+                    moved = true;
+                    if let Err(e) = dtls.send_application_data(&self.sctp_buf) {
+                        log::debug!("SCTP packet not sent: {e}");
+                    }
+                }
+            }
+            while let Some(event) = self.sctp.as_mut().and_then(|s| s.poll_event()) {
+                moved = true;
+                self.on_sctp_event(now, event);
+            }
+            moved |= self.flush_dtls();
+            while let Some(event) = self.dtls.as_mut().and_then(|d| d.poll_event()) {
+                moved = true;
+                self.on_dtls_event(now, event);
+            }
+            if !moved {
+                break;
+            }
+        }
+        self.update_state();
+    }
+
+    /// Sends DTLS's datagrams on the selected pair (or where DTLS last came from).
+    fn flush_dtls(&mut self) -> bool {
+        let Some(dtls) = &mut self.dtls else {
+            return false;
+        };
+        let path = self
+            .ice
+            .selected_path()
+            .map(|p| (p.local, p.remote))
+            .or(self.last_data_path);
+        let mut moved = false;
+        while let Some(data) = dtls.poll_transmit() {
+            moved = true;
+            if let Some((local, remote)) = path {
+                self.transmits.push_back(Transmit {
+                    local,
+                    remote,
+                    data,
+                });
+            }
+        }
+        moved
+    }
+
+    fn on_ice_event(&mut self, now: Instant, event: AgentEvent) {
+        match event {
+            AgentEvent::ConnectionStateChanged(state) => {
+                self.ice_state = state;
+                self.events
+                    .push_back(SessionEvent::IceConnectionStateChange(state));
+            }
+            AgentEvent::SelectedPairChanged { .. } => {
+                if self.dtls_role == Some(oxrtc_dtls::Role::Client) && self.transport_started {
+                    self.create_dtls(now);
+                }
+            }
+            // Candidates and gathering are announced by the session, after the first
+            // setLocalDescription, as browsers do.
+            AgentEvent::LocalCandidate(_)
+            | AgentEvent::GatheringStateChanged(_)
+            | AgentEvent::RoleChanged(_) => {}
+        }
+    }
+
+    fn on_dtls_event(&mut self, now: Instant, event: DtlsEvent) {
+        match event {
+            DtlsEvent::Connected { .. } => {
+                self.dtls_state = DtlsState::Connected;
+                self.start_sctp(now);
+            }
+            DtlsEvent::ApplicationData(data) => {
+                if let Some(sctp) = &mut self.sctp {
+                    if let Err(e) = sctp.handle_receive_bytes(now, data) {
+                        log::debug!("SCTP packet dropped: {e}");
+                    }
+                }
+            }
+            DtlsEvent::Closed { reason } => {
+                self.dtls_state = match reason {
+                    oxrtc_dtls::CloseReason::Error(e) => {
+                        log::debug!("DTLS failed: {e}");
+                        DtlsState::Failed
+                    }
+                    _ => DtlsState::Closed,
+                };
+                for id in self.channels.ids() {
+                    self.channel_closed(id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start_sctp(&mut self, now: Instant) {
+        let (Some(remote), Some(role)) = (&self.remote_transport, self.dtls_role) else {
+            return;
+        };
+        if self.sctp.is_some() {
+            return;
+        }
+        let mut seed = [0u8; 32];
+        self.rng.fill_bytes(&mut seed);
+        let mut sctp = Association::new(oxrtc_sctp::Config {
+            local_port: 5000,
+            remote_port: remote.sctp_port,
+            dtls_client: role == oxrtc_dtls::Role::Client,
+            max_message_size: self.max_message_size,
+            remote_max_message_size: remote.max_message_size,
+            rng_seed: Some(seed),
+            ..oxrtc_sctp::Config::default()
+        });
+        // Both ends send INIT (as Firefox does); SCTP resolves the collision. Waiting
+        // for the peer would hang against stacks that wait too.
+        sctp.connect(now);
+        for id in self.channels.ids() {
+            if self.channels.state(id) != Some(DataChannelState::Connecting) {
+                continue;
+            }
+            let Some(config) = self.channels.get(id).map(|e| e.config.clone()) else {
+                continue;
+            };
+            match sctp.open_channel(config) {
+                Ok(stream) => self.channels.set_stream(id, stream),
+                Err(e) => {
+                    log::debug!("data channel could not open: {e}");
+                    self.channel_closed(id);
+                }
+            }
+        }
+        self.sctp = Some(sctp);
+    }
+
+    fn on_sctp_event(&mut self, _now: Instant, event: SctpEvent) {
+        match event {
+            SctpEvent::Connected => {
+                for id in self.channels.ids() {
+                    if self.channels.state(id) == Some(DataChannelState::Connecting)
+                        && self.channels.stream_of(id).is_some()
+                    {
+                        self.channels.set_state(id, DataChannelState::Open);
+                        self.events.push_back(SessionEvent::DataChannelOpen(id));
+                    }
+                }
+            }
+            SctpEvent::ChannelOpened {
+                id: stream,
+                label,
+                protocol,
+                ordered,
+                reliability,
+                priority,
+            } => {
+                let config = oxrtc_sctp::ChannelConfig {
+                    label,
+                    protocol,
+                    ordered,
+                    reliability,
+                    priority,
+                    negotiated: None,
+                };
+                let id = self
+                    .channels
+                    .insert(config, Some(stream), DataChannelState::Open);
+                self.events.push_back(SessionEvent::DataChannel(id));
+            }
+            SctpEvent::Message {
+                channel,
+                kind,
+                data,
+            } => {
+                if let Some(id) = self.channels.by_stream(channel) {
+                    let message = DataChannelMessage {
+                        is_string: kind == MessageKind::Text,
+                        data,
+                    };
+                    self.events
+                        .push_back(SessionEvent::DataChannelMessage(id, message));
+                }
+            }
+            SctpEvent::BufferedAmountLow { channel } => {
+                if let Some(id) = self.channels.by_stream(channel) {
+                    self.events
+                        .push_back(SessionEvent::DataChannelBufferedAmountLow(id));
+                }
+            }
+            SctpEvent::ChannelClosed { channel } => {
+                if let Some(id) = self.channels.by_stream(channel) {
+                    self.channel_closed(id);
+                }
+            }
+            SctpEvent::ConnectionLost { reason } => {
+                log::debug!("SCTP association lost: {reason:?}");
+                for id in self.channels.ids() {
+                    self.channel_closed(id);
+                }
+            }
+            SctpEvent::Closed => {
+                for id in self.channels.ids() {
+                    self.channel_closed(id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// W3C's `connectionState` from the ICE and DTLS transports.
+    fn update_state(&mut self) {
+        let state = if self.closed {
+            PeerConnectionState::Closed
+        } else if self.ice_state == ConnectionState::Failed || self.dtls_state == DtlsState::Failed
+        {
+            PeerConnectionState::Failed
+        } else if self.ice_state == ConnectionState::Disconnected {
+            PeerConnectionState::Disconnected
+        } else if self.ice_state == ConnectionState::New && self.dtls_state == DtlsState::New {
+            PeerConnectionState::New
+        } else if matches!(
+            self.ice_state,
+            ConnectionState::Connected | ConnectionState::Completed
+        ) && matches!(self.dtls_state, DtlsState::Connected | DtlsState::Closed)
+        {
+            PeerConnectionState::Connected
+        } else {
+            PeerConnectionState::Connecting
+        };
+        if state != self.state {
+            self.state = state;
+            self.events
+                .push_back(SessionEvent::ConnectionStateChange(state));
+        }
+    }
+}
