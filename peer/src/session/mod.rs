@@ -841,19 +841,17 @@ impl Session {
 
     /// Closes a channel: its stream is reset, then it reports closed.
     pub fn close_data_channel(&mut self, now: Instant, channel: ChannelId) {
-        match self.channels.state(channel) {
-            Some(DataChannelState::Open) => {
-                if let (Some(stream), Some(sctp)) =
-                    (self.channels.stream_of(channel), &mut self.sctp)
-                {
-                    sctp.close_channel(stream);
-                    self.channels.set_state(channel, DataChannelState::Closing);
-                } else {
-                    self.channel_closed(channel);
-                }
+        if let Some(DataChannelState::Open | DataChannelState::Connecting) =
+            self.channels.state(channel)
+        {
+            // A channel with a stream may already be known to the peer (its OPEN can
+            // ride with the COOKIE ECHO): reset the stream either way.
+            if let (Some(stream), Some(sctp)) = (self.channels.stream_of(channel), &mut self.sctp) {
+                sctp.close_channel(stream);
+                self.channels.set_state(channel, DataChannelState::Closing);
+            } else {
+                self.channel_closed(channel);
             }
-            Some(DataChannelState::Connecting) => self.channel_closed(channel),
-            _ => {}
         }
         self.pump(now);
     }

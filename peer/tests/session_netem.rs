@@ -1,0 +1,526 @@
+//! Two sans-IO sessions over a simulated network (loss, reordering, delay) under a
+//! virtual clock: whole connections, deterministic from their seeds.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use oxrtc::session::{ChannelId, Session, SessionConfig, SessionEvent, Transmit};
+use oxrtc::{
+    DataChannelInit, DataChannelState, Error, PeerConnectionState, RtcSessionDescription,
+    SignalingState,
+};
+use oxrtc_netem::{Link, LinkConfig, Packet};
+
+/// A datagram on the simulated wire.
+#[derive(Clone)]
+struct Wire(Transmit);
+
+impl Packet for Wire {
+    fn wire_len(&self) -> usize {
+        self.0.data.len()
+    }
+}
+
+struct Net {
+    now: Instant,
+    start: Instant,
+    a: Session,
+    b: Session,
+    a_to_b: Link<Wire>,
+    b_to_a: Link<Wire>,
+    a_events: Vec<SessionEvent>,
+    b_events: Vec<SessionEvent>,
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn session(seed: u8) -> Session {
+    Session::new(SessionConfig {
+        rng_seed: Some([seed; 32]),
+        ..SessionConfig::default()
+    })
+    .unwrap()
+}
+
+impl Net {
+    /// Two sessions with one host candidate each, over `link` both ways.
+    fn new(link: LinkConfig) -> Self {
+        let start = Instant::now();
+        let mut a = session(1);
+        let mut b = session(2);
+        a.add_local_candidate(addr("10.0.0.1:4000")).unwrap();
+        b.add_local_candidate(addr("10.0.0.2:5000")).unwrap();
+        a.end_of_local_candidates();
+        b.end_of_local_candidates();
+        let reverse = LinkConfig {
+            seed: link.seed + 1,
+            ..link.clone()
+        };
+        Self {
+            now: start,
+            start,
+            a,
+            b,
+            a_to_b: Link::new(link),
+            b_to_a: Link::new(reverse),
+            a_events: Vec::new(),
+            b_events: Vec::new(),
+        }
+    }
+
+    /// `a` offers, `b` answers, without trickle.
+    fn negotiate(&mut self) {
+        let offer = self.a.create_offer().unwrap();
+        self.a.set_local_description(self.now, offer).unwrap();
+        let offer = self.a.local_description().unwrap();
+        self.b.set_remote_description(self.now, offer).unwrap();
+        let answer = self.b.create_answer().unwrap();
+        self.b.set_local_description(self.now, answer).unwrap();
+        let answer = self.b.local_description().unwrap();
+        self.a.set_remote_description(self.now, answer).unwrap();
+    }
+
+    /// Moves packets and time until `done` holds, or fails after `limit` of virtual
+    /// time.
+    fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Net) -> bool) {
+        let end = self.now + limit;
+        loop {
+            self.exchange();
+            if done(self) {
+                return;
+            }
+            let next = [
+                self.a.poll_timeout(),
+                self.b.poll_timeout(),
+                self.a_to_b.poll_timeout(),
+                self.b_to_a.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(next) = next.filter(|t| *t <= end) else {
+                panic!(
+                    "not done after {limit:?}: a {:?}, b {:?}",
+                    self.a.connection_state(),
+                    self.b.connection_state()
+                );
+            };
+            self.now = self.now.max(next);
+            self.a.handle_timeout(self.now);
+            self.b.handle_timeout(self.now);
+        }
+    }
+
+    /// Runs for `duration` of virtual time, whatever happens.
+    fn run_for(&mut self, duration: Duration) {
+        let end = self.now + duration;
+        self.run_until(duration + Duration::from_secs(1), |n| n.now >= end);
+    }
+
+    fn exchange(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(Wire(t)) = self.a_to_b.recv(self.now) {
+                moved = true;
+                self.b.handle_receive(self.now, t.remote, t.local, &t.data);
+            }
+            while let Some(Wire(t)) = self.b_to_a.recv(self.now) {
+                moved = true;
+                self.a.handle_receive(self.now, t.remote, t.local, &t.data);
+            }
+            while let Some(t) = self.a.poll_transmit() {
+                moved = true;
+                self.a_to_b.send(self.now, Wire(t));
+            }
+            while let Some(t) = self.b.poll_transmit() {
+                moved = true;
+                self.b_to_a.send(self.now, Wire(t));
+            }
+            while let Some(e) = self.a.poll_event() {
+                self.a_events.push(e);
+            }
+            while let Some(e) = self.b.poll_event() {
+                self.b_events.push(e);
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn connected(&self) -> bool {
+        self.a.connection_state() == PeerConnectionState::Connected
+            && self.b.connection_state() == PeerConnectionState::Connected
+    }
+}
+
+fn messages(events: &[SessionEvent], channel: ChannelId) -> Vec<Bytes> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::DataChannelMessage(c, m) if *c == channel => Some(m.data.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn remote_channels(events: &[SessionEvent]) -> Vec<ChannelId> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::DataChannel(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn lossy(seed: u64) -> LinkConfig {
+    LinkConfig {
+        latency: Duration::from_millis(30),
+        jitter: Duration::from_millis(10),
+        loss: 0.05,
+        reorder: 0.05,
+        reorder_delay: Duration::from_millis(15),
+        duplicate: 0.01,
+        seed,
+        ..LinkConfig::default()
+    }
+}
+
+/// Through loss, reordering and duplication, every message of a reliable ordered
+/// channel arrives once, in order; the channel opens on both sides.
+#[test]
+fn reliable_channel_through_a_lossy_network() {
+    for seed in [3, 11, 27] {
+        let mut net = Net::new(lossy(seed));
+        let chat = net
+            .a
+            .create_data_channel(net.now, "chat", &DataChannelInit::default())
+            .unwrap();
+        net.negotiate();
+        net.run_until(Duration::from_secs(30), |n| {
+            n.a.channel_info(chat).map(|i| i.state) == Some(DataChannelState::Open)
+                && !remote_channels(&n.b_events).is_empty()
+        });
+        assert!(net.connected(), "seed {seed}");
+        let sent: Vec<Bytes> = (0..200u32)
+            .map(|i| Bytes::from(format!("message {i} {}", "x".repeat(i as usize * 7))))
+            .collect();
+        for m in &sent {
+            net.a.send(net.now, chat, true, m.clone()).unwrap();
+        }
+        let theirs = remote_channels(&net.b_events)[0];
+        net.run_until(Duration::from_secs(60), |n| {
+            messages(&n.b_events, theirs).len() >= sent.len()
+        });
+        assert_eq!(messages(&net.b_events, theirs), sent, "seed {seed}");
+        let info = net.b.channel_info(theirs).unwrap();
+        assert_eq!(info.label, "chat");
+        // RFC 8832 §6: the offerer answered with setup:active by the peer is the DTLS
+        // server, so its channels take odd stream ids.
+        assert_eq!(info.id.map(|id| id % 2), Some(1));
+    }
+}
+
+/// Both sides open channels after the connection is up, with the browser's
+/// reliability options; each side's ids have its DTLS role's parity.
+#[test]
+fn channels_opened_on_a_live_connection() {
+    let mut net = Net::new(LinkConfig {
+        latency: Duration::from_millis(10),
+        seed: 5,
+        ..LinkConfig::default()
+    });
+    let first = net
+        .a
+        .create_data_channel(net.now, "first", &DataChannelInit::default())
+        .unwrap();
+    net.negotiate();
+    net.run_until(Duration::from_secs(10), |n| {
+        n.a.channel_info(first).map(|i| i.state) == Some(DataChannelState::Open)
+    });
+    let unordered = DataChannelInit {
+        ordered: false,
+        max_retransmits: Some(0),
+        protocol: "game".into(),
+        ..DataChannelInit::default()
+    };
+    let from_b = net
+        .b
+        .create_data_channel(net.now, "from-b", &unordered)
+        .unwrap();
+    let timed = DataChannelInit {
+        max_packet_life_time: Some(500),
+        ..DataChannelInit::default()
+    };
+    let from_a = net
+        .a
+        .create_data_channel(net.now, "from-a", &timed)
+        .unwrap();
+    // Open at once on a live association (RFC 8832 §6: data may follow the OPEN).
+    assert_eq!(
+        net.b.channel_info(from_b).unwrap().state,
+        DataChannelState::Open
+    );
+    net.b
+        .send(net.now, from_b, false, Bytes::from_static(b"\x00\x01"))
+        .unwrap();
+    net.a
+        .send(net.now, from_a, true, Bytes::from_static(b"timed"))
+        .unwrap();
+    net.run_until(Duration::from_secs(10), |n| {
+        remote_channels(&n.a_events).len() == 1 && remote_channels(&n.b_events).len() == 2
+    });
+    let at_a = remote_channels(&net.a_events)[0];
+    let info = net.a.channel_info(at_a).unwrap();
+    assert_eq!(
+        (info.label.as_str(), info.protocol.as_str()),
+        ("from-b", "game")
+    );
+    assert_eq!((info.ordered, info.max_retransmits), (false, Some(0)));
+    assert_eq!(
+        info.id.map(|id| id % 2),
+        Some(0),
+        "the DTLS client's ids are even"
+    );
+    net.run_until(Duration::from_secs(5), |n| {
+        !messages(&n.a_events, at_a).is_empty()
+    });
+    assert_eq!(
+        messages(&net.a_events, at_a),
+        vec![Bytes::from_static(b"\x00\x01")]
+    );
+    let at_b = remote_channels(&net.b_events)[1];
+    assert_eq!(
+        net.b.channel_info(at_b).unwrap().max_packet_life_time,
+        Some(500)
+    );
+    net.run_until(Duration::from_secs(5), |n| {
+        !messages(&n.b_events, at_b).is_empty()
+    });
+}
+
+/// A pre-negotiated channel: both sides create it with the same id, no DCEP, and it
+/// carries data both ways; no `DataChannel` event announces it.
+#[test]
+fn negotiated_channel() {
+    let mut net = Net::new(lossy(8));
+    let init = DataChannelInit {
+        negotiated: Some(7),
+        ..DataChannelInit::default()
+    };
+    let a = net.a.create_data_channel(net.now, "n", &init).unwrap();
+    let b = net.b.create_data_channel(net.now, "n", &init).unwrap();
+    net.negotiate();
+    net.run_until(Duration::from_secs(20), |n| {
+        n.a.channel_info(a).map(|i| i.state) == Some(DataChannelState::Open)
+            && n.b.channel_info(b).map(|i| i.state) == Some(DataChannelState::Open)
+    });
+    net.a
+        .send(net.now, a, false, Bytes::from_static(b"ab"))
+        .unwrap();
+    net.b
+        .send(net.now, b, false, Bytes::from_static(b"ba"))
+        .unwrap();
+    net.run_until(Duration::from_secs(20), |n| {
+        !messages(&n.a_events, a).is_empty() && !messages(&n.b_events, b).is_empty()
+    });
+    assert_eq!(messages(&net.b_events, b), vec![Bytes::from_static(b"ab")]);
+    assert_eq!(messages(&net.a_events, a), vec![Bytes::from_static(b"ba")]);
+    assert!(remote_channels(&net.a_events).is_empty());
+    assert!(remote_channels(&net.b_events).is_empty());
+    assert_eq!(net.a.channel_info(a).unwrap().id, Some(7));
+}
+
+/// Closing a channel closes it on both sides; closing the session makes the peer's
+/// ICE lose consent: disconnected, then failed.
+#[test]
+fn channel_close_and_session_close() {
+    let mut net = Net::new(LinkConfig {
+        latency: Duration::from_millis(5),
+        seed: 9,
+        ..LinkConfig::default()
+    });
+    let chat = net
+        .a
+        .create_data_channel(net.now, "chat", &DataChannelInit::default())
+        .unwrap();
+    net.negotiate();
+    net.run_until(Duration::from_secs(10), |n| {
+        !remote_channels(&n.b_events).is_empty()
+    });
+    let theirs = remote_channels(&net.b_events)[0];
+    net.a.close_data_channel(net.now, chat);
+    net.run_until(Duration::from_secs(10), |n| {
+        n.a_events.contains(&SessionEvent::DataChannelClose(chat))
+            && n.b_events.contains(&SessionEvent::DataChannelClose(theirs))
+    });
+    assert!(net.a.channel_info(chat).is_none());
+    assert!(matches!(
+        net.a.send(net.now, chat, true, Bytes::from_static(b"late")),
+        Err(Error::InvalidState(_))
+    ));
+
+    net.a.close(net.now);
+    assert_eq!(net.a.connection_state(), PeerConnectionState::Closed);
+    assert_eq!(net.a.signaling_state(), SignalingState::Closed);
+    net.run_until(Duration::from_secs(60), |n| {
+        n.b.connection_state() == PeerConnectionState::Failed
+    });
+    assert!(net.b_events.contains(&SessionEvent::ConnectionStateChange(
+        PeerConnectionState::Disconnected
+    )));
+}
+
+/// What a browser refuses, we refuse, with the error the browser would throw.
+#[test]
+fn jsep_state_errors() {
+    let mut s = session(4);
+    let now = Instant::now();
+    assert!(matches!(s.create_answer(), Err(Error::InvalidState(_))));
+    assert!(matches!(
+        s.set_remote_description(
+            now,
+            RtcSessionDescription::answer("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n")
+        ),
+        Err(Error::InvalidState(_))
+    ));
+    assert!(matches!(
+        s.set_remote_description(now, RtcSessionDescription::offer("not sdp")),
+        Err(Error::Syntax(_))
+    ));
+    let chat = s
+        .create_data_channel(now, "x", &DataChannelInit::default())
+        .unwrap();
+    assert!(matches!(
+        s.send(now, chat, true, Bytes::from_static(b"early")),
+        Err(Error::InvalidState(_))
+    ));
+    // An offer whose credentials are not ours is a modification.
+    let offer = s.create_offer().unwrap();
+    let forged = RtcSessionDescription::offer(offer.sdp.replace("a=ice-pwd:", "a=ice-pwd:x"));
+    assert!(matches!(
+        s.set_local_description(now, forged),
+        Err(Error::InvalidModification)
+    ));
+    // The argument-less form applies the last offer; rollback returns to stable.
+    s.set_local_description(now, RtcSessionDescription::offer(""))
+        .unwrap();
+    assert_eq!(s.signaling_state(), SignalingState::HaveLocalOffer);
+    s.set_local_description(
+        now,
+        RtcSessionDescription {
+            sdp_type: oxrtc::SdpType::Rollback,
+            sdp: String::new(),
+        },
+    )
+    .unwrap();
+    assert_eq!(s.signaling_state(), SignalingState::Stable);
+    assert!(s.local_description().is_none());
+}
+
+/// Trickle: candidates announced after the first setLocalDescription, then `None`;
+/// the peer adds them one by one and connects without them in the SDP.
+#[test]
+fn trickled_candidates_connect() {
+    let mut net = Net::new(LinkConfig {
+        latency: Duration::from_millis(5),
+        seed: 12,
+        ..LinkConfig::default()
+    });
+    let chat = net
+        .a
+        .create_data_channel(net.now, "chat", &DataChannelInit::default())
+        .unwrap();
+    let strip = |d: RtcSessionDescription| RtcSessionDescription {
+        sdp: d
+            .sdp
+            .lines()
+            .filter(|l| !l.starts_with("a=candidate") && !l.starts_with("a=end-of-candidates"))
+            .map(|l| format!("{l}\r\n"))
+            .collect(),
+        ..d
+    };
+    let offer = net.a.create_offer().unwrap();
+    net.a.set_local_description(net.now, offer).unwrap();
+    net.b
+        .set_remote_description(net.now, strip(net.a.local_description().unwrap()))
+        .unwrap();
+    let answer = net.b.create_answer().unwrap();
+    net.b.set_local_description(net.now, answer).unwrap();
+    net.a
+        .set_remote_description(net.now, strip(net.b.local_description().unwrap()))
+        .unwrap();
+    net.exchange();
+    let trickled = |events: &[SessionEvent]| -> Vec<Option<oxrtc::RtcIceCandidateInit>> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                SessionEvent::IceCandidate(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let from_a = trickled(&net.a_events);
+    let from_b = trickled(&net.b_events);
+    assert_eq!(from_a.len(), 2, "one candidate, then the end");
+    assert!(from_a[1].is_none());
+    for c in from_a.into_iter().flatten() {
+        net.b.add_ice_candidate(&c).unwrap();
+    }
+    for c in from_b.into_iter().flatten() {
+        net.a.add_ice_candidate(&c).unwrap();
+    }
+    net.run_until(Duration::from_secs(10), |n| {
+        n.a.channel_info(chat).map(|i| i.state) == Some(DataChannelState::Open)
+    });
+}
+
+/// Whatever arrives on the socket, a connected session keeps working.
+#[test]
+fn garbage_datagrams_do_not_break_a_connection() {
+    let mut net = Net::new(LinkConfig {
+        latency: Duration::from_millis(5),
+        seed: 21,
+        ..LinkConfig::default()
+    });
+    let chat = net
+        .a
+        .create_data_channel(net.now, "chat", &DataChannelInit::default())
+        .unwrap();
+    net.negotiate();
+    net.run_until(Duration::from_secs(10), |n| {
+        !remote_channels(&n.b_events).is_empty()
+            && n.a_events.contains(&SessionEvent::DataChannelOpen(chat))
+    });
+    let mut x = 0x1234_5678_9abc_def0u64;
+    for len in 0..2000usize {
+        let junk: Vec<u8> = (0..len % 300)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let mut junk = junk;
+        if let Some(first) = junk.first_mut() {
+            // Aim at every demultiplexing branch: STUN, DTLS, RTP.
+            *first = [0, 1, 22, 23, 128, 200][len % 6];
+        }
+        net.b
+            .handle_receive(net.now, addr("10.0.0.2:5000"), addr("10.0.0.1:4000"), &junk);
+    }
+    net.a
+        .send(net.now, chat, true, Bytes::from_static(b"still here"))
+        .unwrap();
+    let theirs = remote_channels(&net.b_events)[0];
+    net.run_until(Duration::from_secs(10), |n| {
+        !messages(&n.b_events, theirs).is_empty()
+    });
+    assert!(net.connected());
+    let _ = net.start;
+}
