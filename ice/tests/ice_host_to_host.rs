@@ -39,7 +39,9 @@ fn host_to_host_connects_and_completes() {
     }
     assert_data_flows(&mut w, a, b);
 
-    // Stats: one pair, succeeded, nominated and selected, with the link's RTT.
+    // Stats: one pair, succeeded, nominated and selected, with the link's RTT (once
+    // the nomination's own check is answered).
+    w.run_for(Duration::from_millis(100));
     let pairs: Vec<_> = w.nodes[a].agent.candidate_pairs().collect();
     assert_eq!(pairs.len(), 1);
     let p = &pairs[0];
@@ -47,6 +49,13 @@ fn host_to_host_connects_and_completes() {
     assert!(p.nominated && p.selected);
     assert!(p.requests_sent >= 2 && p.responses_received >= 2 && p.requests_received >= 1);
     assert_eq!(p.current_round_trip_time, Some(Duration::from_millis(20)));
+    // Connected, the agents stop checking (consent checks come seconds apart): no
+    // triggered checks crossing each other forever.
+    let sent = p.requests_sent;
+    w.run_for(Duration::from_secs(2));
+    let p = w.nodes[a].agent.candidate_pairs().next().unwrap();
+    assert_eq!(p.requests_sent, sent);
+    assert_eq!(p.state, CandidatePairState::Succeeded);
 
     w.end_of_candidates(a, b);
     w.run_for(Duration::from_millis(10));
