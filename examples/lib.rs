@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod dtls_cli;
+pub mod http_signaling;
 
 /// The README's code blocks, compiled and run as doc tests so the README cannot rot.
 #[cfg(doctest)]
