@@ -69,7 +69,7 @@ pub use error::Error;
 pub use peer_connection::{PeerConnection, RtcConfiguration};
 pub use session::{
     DataChannelInit, DataChannelMessage, DataChannelState, IceConnectionState, IceGatheringState,
-    PeerConnectionState, SignalingState,
+    PeerConnectionState, RtcStatsReport, SignalingState,
 };
 
 pub use oxrtc_dtls as dtls;

@@ -23,7 +23,7 @@ use crate::description::{RtcIceCandidateInit, RtcSessionDescription};
 use crate::error::Error;
 use crate::session::{
     ChannelId, DataChannelInit, IceConnectionState, IceGatheringState, PeerConnectionState,
-    Session, SessionConfig, SessionEvent, SignalingState, Transmit,
+    RtcStatsReport, Session, SessionConfig, SessionEvent, SignalingState, Transmit,
 };
 
 /// How a [`PeerConnection`] is set up (W3C `RTCConfiguration`, plus what a server
@@ -276,6 +276,11 @@ impl PeerConnection {
     /// `ondatachannel`: a channel the peer opened.
     pub fn on_data_channel(&self, f: impl FnMut(RtcDataChannel) + Send + 'static) {
         self.shared().callbacks.data_channel.set(f);
+    }
+
+    /// `getStats()`.
+    pub async fn get_stats(&self) -> RtcStatsReport {
+        self.shared().with_session(|s| s.stats())
     }
 
     /// `close()`: ends the connection; the driver sends the goodbyes and stops.

@@ -209,6 +209,24 @@ fn reliable_channel_through_a_lossy_network() {
             messages(&n.b_events, theirs).len() >= sent.len()
         });
         assert_eq!(messages(&net.b_events, theirs), sent, "seed {seed}");
+        let bytes: u64 = sent.iter().map(|m| m.len() as u64).sum();
+        let (ours, peer) = (net.a.stats(), net.b.stats());
+        let a_chat = &ours.data_channels[0];
+        assert_eq!((a_chat.messages_sent, a_chat.bytes_sent), (200, bytes));
+        let b_chat = &peer.data_channels[0];
+        assert_eq!(
+            (b_chat.messages_received, b_chat.bytes_received),
+            (200, bytes)
+        );
+        assert_eq!(ours.peer_connection.data_channels_opened, 1);
+        assert!(ours.transport.bytes_sent > bytes && peer.transport.bytes_received > bytes);
+        assert!(ours.transport.packets_received > 0 && ours.transport.dtls_cipher.is_some());
+        assert!(ours.transport.sctp_rtt.is_some());
+        assert_eq!(
+            ours.candidate_pairs.iter().filter(|p| p.selected).count(),
+            1,
+            "one selected pair"
+        );
         let info = net.b.channel_info(theirs).unwrap();
         assert_eq!(info.label, "chat");
         // RFC 8832 §6: the offerer answered with setup:active by the peer is the DTLS

@@ -88,6 +88,7 @@ pub struct ChannelInfo {
 pub(crate) struct ChannelEntry {
     pub(crate) info: ChannelInfo,
     pub(crate) config: ChannelConfig,
+    pub(crate) counters: super::stats::ChannelCounters,
 }
 
 /// Every channel of a session, by handle and by stream id.
@@ -161,12 +162,23 @@ impl Channels {
         if let Some(s) = stream {
             self.by_stream.insert(s, id);
         }
-        self.entries.insert(id, ChannelEntry { info, config });
+        self.entries.insert(
+            id,
+            ChannelEntry {
+                info,
+                config,
+                counters: Default::default(),
+            },
+        );
         id
     }
 
     pub(crate) fn get(&self, id: ChannelId) -> Option<&ChannelEntry> {
         self.entries.get(&id)
+    }
+
+    pub(crate) fn get_mut(&mut self, id: ChannelId) -> Option<&mut ChannelEntry> {
+        self.entries.get_mut(&id)
     }
 
     pub(crate) fn by_stream(&self, stream: u16) -> Option<ChannelId> {

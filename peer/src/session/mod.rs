@@ -48,6 +48,7 @@
 
 mod channels;
 pub(crate) mod sdp;
+mod stats;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -71,6 +72,8 @@ use crate::error::Error;
 use channels::Channels;
 pub use channels::{ChannelId, ChannelInfo, DataChannelInit, DataChannelMessage, DataChannelState};
 use sdp::{LocalTransport, RemoteTransport};
+use stats::TransportCounters;
+pub use stats::{DataChannelStats, PeerConnectionStats, RtcStatsReport, TransportStats};
 
 /// W3C `RTCIceConnectionState`: the ICE agent's state.
 pub type IceConnectionState = ConnectionState;
@@ -216,6 +219,7 @@ pub struct Session {
     ice_state: IceConnectionState,
     state: PeerConnectionState,
     closed: bool,
+    counters: TransportCounters,
     transmits: VecDeque<Transmit>,
     events: VecDeque<SessionEvent>,
 }
@@ -291,6 +295,7 @@ impl Session {
             ice_state: ConnectionState::New,
             state: PeerConnectionState::New,
             closed: false,
+            counters: TransportCounters::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         })
@@ -359,6 +364,47 @@ impl Session {
         match (self.channels.stream_of(channel), &self.sctp) {
             (Some(stream), Some(sctp)) => sctp.buffered_amount(stream),
             _ => 0,
+        }
+    }
+
+    /// `getStats()`.
+    pub fn stats(&self) -> RtcStatsReport {
+        let c = self.counters;
+        let data_channels = self
+            .channels
+            .ids()
+            .into_iter()
+            .filter_map(|id| self.channels.get(id))
+            .map(|e| DataChannelStats {
+                label: e.info.label.clone(),
+                protocol: e.info.protocol.clone(),
+                id: e.info.id,
+                state: e.info.state,
+                messages_sent: e.counters.messages_sent,
+                bytes_sent: e.counters.bytes_sent,
+                messages_received: e.counters.messages_received,
+                bytes_received: e.counters.bytes_received,
+            })
+            .collect();
+        RtcStatsReport {
+            peer_connection: PeerConnectionStats {
+                data_channels_opened: c.channels_opened,
+                data_channels_closed: c.channels_closed,
+            },
+            transport: TransportStats {
+                packets_sent: c.packets_sent,
+                packets_received: c.packets_received,
+                bytes_sent: c.bytes_sent,
+                bytes_received: c.bytes_received,
+                ice_role: self.ice.role(),
+                ice_state: self.ice_state,
+                connection_state: self.state,
+                dtls_cipher: self.dtls.as_ref().and_then(|d| d.cipher_suite()),
+                sctp_rtt: self.sctp.as_ref().and_then(|s| s.rtt()),
+                sctp_congestion_window: self.sctp.as_ref().map(|s| s.congestion_window()),
+            },
+            candidate_pairs: self.ice.candidate_pairs().collect(),
+            data_channels,
         }
     }
 
@@ -786,6 +832,7 @@ impl Session {
                     self.channels.set_stream(id, stream);
                     if sctp.is_established() {
                         self.channels.set_state(id, DataChannelState::Open);
+                        self.counters.channels_opened += 1;
                         self.events.push_back(SessionEvent::DataChannelOpen(id));
                     }
                 }
@@ -825,8 +872,13 @@ impl Session {
         } else {
             MessageKind::Binary
         };
+        let len = data.len() as u64;
         sctp.send(stream, kind, data)
             .map_err(|e| Error::Operation(e.to_string()))?;
+        if let Some(entry) = self.channels.get_mut(channel) {
+            entry.counters.messages_sent += 1;
+            entry.counters.bytes_sent += len;
+        }
         self.pump(now);
         Ok(())
     }
@@ -858,6 +910,7 @@ impl Session {
 
     fn channel_closed(&mut self, channel: ChannelId) {
         if self.channels.state(channel).is_some() {
+            self.counters.channels_closed += 1;
             self.channels.remove(channel);
             self.events
                 .push_back(SessionEvent::DataChannelClose(channel));
@@ -901,6 +954,8 @@ impl Session {
         if self.closed {
             return;
         }
+        self.counters.packets_received += 1;
+        self.counters.bytes_received += data.len() as u64;
         // RFC 7983 §7: the first byte tells STUN, DTLS and RTP apart on one 5-tuple.
         match data.first() {
             Some(0..=3) => {
@@ -982,11 +1037,7 @@ impl Session {
             }
             while let Some(t) = self.ice.poll_transmit() {
                 moved = true;
-                self.transmits.push_back(Transmit {
-                    local: t.local,
-                    remote: t.remote,
-                    data: t.data,
-                });
+                self.queue_transmit(t.local, t.remote, t.data);
             }
             if let (Some(sctp), Some(dtls)) = (&mut self.sctp, &mut self.dtls) {
                 while sctp.poll_transmit(now, &mut self.sctp_buf).is_some() {
@@ -1026,6 +1077,8 @@ impl Session {
         while let Some(data) = dtls.poll_transmit() {
             moved = true;
             if let Some((local, remote)) = path {
+                self.counters.packets_sent += 1;
+                self.counters.bytes_sent += data.len() as u64;
                 self.transmits.push_back(Transmit {
                     local,
                     remote,
@@ -1034,6 +1087,16 @@ impl Session {
             }
         }
         moved
+    }
+
+    fn queue_transmit(&mut self, local: SocketAddr, remote: SocketAddr, data: Vec<u8>) {
+        self.counters.packets_sent += 1;
+        self.counters.bytes_sent += data.len() as u64;
+        self.transmits.push_back(Transmit {
+            local,
+            remote,
+            data,
+        });
     }
 
     fn on_ice_event(&mut self, now: Instant, event: AgentEvent) {
@@ -1132,6 +1195,7 @@ impl Session {
                         && self.channels.stream_of(id).is_some()
                     {
                         self.channels.set_state(id, DataChannelState::Open);
+                        self.counters.channels_opened += 1;
                         self.events.push_back(SessionEvent::DataChannelOpen(id));
                     }
                 }
@@ -1155,6 +1219,7 @@ impl Session {
                 let id = self
                     .channels
                     .insert(config, Some(stream), DataChannelState::Open);
+                self.counters.channels_opened += 1;
                 self.events.push_back(SessionEvent::DataChannel(id));
             }
             SctpEvent::Message {
@@ -1163,6 +1228,10 @@ impl Session {
                 data,
             } => {
                 if let Some(id) = self.channels.by_stream(channel) {
+                    if let Some(entry) = self.channels.get_mut(id) {
+                        entry.counters.messages_received += 1;
+                        entry.counters.bytes_received += data.len() as u64;
+                    }
                     let message = DataChannelMessage {
                         is_string: kind == MessageKind::Text,
                         data,
