@@ -23,6 +23,13 @@ impl<T> Callback<T> {
         *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(f));
     }
 
+    /// Drops the callback, and with it whatever it captured (handles that would keep
+    /// the connection alive).
+    pub(crate) fn clear(&self) {
+        let taken = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(taken);
+    }
+
     pub(crate) fn is_set(&self) -> bool {
         self.slot
             .lock()

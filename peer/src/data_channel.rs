@@ -60,6 +60,18 @@ impl ChannelCallbacks {
         self.flush();
     }
 
+    /// Drops the callbacks and kept messages (the connection is gone).
+    pub(crate) fn release(&self) {
+        self.on_open.clear();
+        self.on_message.clear();
+        self.on_close.clear();
+        self.on_buffered_amount_low.clear();
+        self.unclaimed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
     }

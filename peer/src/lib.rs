@@ -62,6 +62,7 @@ mod description;
 mod error;
 mod peer_connection;
 pub mod session;
+mod udp_mux;
 
 pub use data_channel::RtcDataChannel;
 pub use description::{RtcIceCandidateInit, RtcSessionDescription, SdpType};
@@ -71,6 +72,7 @@ pub use session::{
     DataChannelInit, DataChannelMessage, DataChannelState, IceConnectionState, IceGatheringState,
     PeerConnectionState, RtcStatsReport, SignalingState,
 };
+pub use udp_mux::UdpMux;
 
 pub use oxrtc_dtls as dtls;
 pub use oxrtc_ice as ice;

@@ -25,6 +25,7 @@ use crate::session::{
     ChannelId, DataChannelInit, IceConnectionState, IceGatheringState, PeerConnectionState,
     RtcStatsReport, Session, SessionConfig, SessionEvent, SignalingState, Transmit,
 };
+use crate::udp_mux::{MuxBinding, UdpMux};
 
 /// How a [`PeerConnection`] is set up (W3C `RTCConfiguration`, plus what a server
 /// needs to say where it listens).
@@ -39,6 +40,9 @@ pub struct RtcConfiguration {
     pub certificate: Option<Certificate>,
     /// The largest data channel message we accept (`a=max-message-size`).
     pub max_message_size: usize,
+    /// A UDP port shared with other connections: its address becomes a host candidate.
+    /// With a mux and no `bind_addresses`, the connection opens no socket of its own.
+    pub udp_mux: Option<UdpMux>,
 }
 
 impl Default for RtcConfiguration {
@@ -47,6 +51,7 @@ impl Default for RtcConfiguration {
             bind_addresses: Vec::new(),
             certificate: None,
             max_message_size: SessionConfig::default().max_message_size,
+            udp_mux: None,
         }
     }
 }
@@ -80,6 +85,25 @@ impl Shared {
 
     pub(crate) fn wake_driver(&self) {
         self.wake.notify_one();
+    }
+
+    /// Drops every callback once the connection is closed: a callback that captured a
+    /// handle (an echo capturing its channel) would otherwise keep the connection in
+    /// memory through a reference cycle.
+    fn release_callbacks(&self) {
+        let channels =
+            std::mem::take(&mut *self.channels.lock().unwrap_or_else(|e| e.into_inner()));
+        for channel in channels.values() {
+            channel.release();
+        }
+        drop(channels);
+        let c = &self.callbacks;
+        c.ice_candidate.clear();
+        c.ice_gathering_state.clear();
+        c.ice_connection_state.clear();
+        c.connection_state.clear();
+        c.signaling_state.clear();
+        c.data_channel.clear();
     }
 
     fn channel_callbacks(&self, id: ChannelId) -> Arc<ChannelCallbacks> {
@@ -128,11 +152,19 @@ impl PeerConnection {
             max_message_size: config.max_message_size,
             ..SessionConfig::default()
         })?;
-        let sockets = bind_sockets(&config.bind_addresses)?;
+        let sockets = if config.udp_mux.is_some() && config.bind_addresses.is_empty() {
+            Vec::new()
+        } else {
+            bind_sockets(&config.bind_addresses)?
+        };
         for (addr, _) in &sockets {
             session.add_local_candidate(*addr)?;
         }
+        if let Some(mux) = &config.udp_mux {
+            session.add_local_candidate(mux.local_addr())?;
+        }
         session.end_of_local_candidates();
+        let ufrag = session.local_ufrag().to_owned();
         let shared = Arc::new(Shared {
             session: Mutex::new(session),
             wake: Notify::new(),
@@ -140,7 +172,20 @@ impl PeerConnection {
             callbacks: Callbacks::default(),
             channels: Mutex::new(HashMap::new()),
         });
-        tokio::spawn(drive(shared.clone(), sockets));
+        let mux = config.udp_mux.map(|mux| {
+            mux.inner().register(&ufrag, &shared);
+            MuxBinding {
+                mux: mux.inner().clone(),
+                ufrag,
+            }
+        });
+        tokio::spawn(drive(
+            shared.clone(),
+            Sockets {
+                owned: sockets,
+                mux,
+            },
+        ));
         Ok(Self {
             handle: Arc::new(Handle { shared }),
         })
@@ -330,7 +375,7 @@ enum Wake {
 
 /// The driver: send, dispatch, wait for a datagram, the timer or an API call; repeat
 /// until the connection is closed and everything it had to send is sent.
-async fn drive(shared: Arc<Shared>, sockets: Vec<(SocketAddr, UdpSocket)>) {
+async fn drive(shared: Arc<Shared>, sockets: Sockets) {
     let mut buf = vec![0u8; RECEIVE_BUFFER];
     let mut transmits: Vec<Transmit> = Vec::new();
     let mut events: Vec<SessionEvent> = Vec::new();
@@ -348,6 +393,7 @@ async fn drive(shared: Arc<Shared>, sockets: Vec<(SocketAddr, UdpSocket)>) {
         }
         dispatch(&shared, &mut events);
         if closed {
+            shared.release_callbacks();
             return;
         }
         let mut sleep = pin!(tokio::time::sleep_until(
@@ -359,7 +405,7 @@ async fn drive(shared: Arc<Shared>, sockets: Vec<(SocketAddr, UdpSocket)>) {
                 if api.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(Wake::Api);
                 }
-                for (i, (_, socket)) in sockets.iter().enumerate() {
+                for (i, (_, socket)) in sockets.owned.iter().enumerate() {
                     let mut read = ReadBuf::new(&mut buf);
                     match socket.poll_recv_from(cx, &mut read) {
                         Poll::Ready(Ok(from)) => {
@@ -385,12 +431,12 @@ async fn drive(shared: Arc<Shared>, sockets: Vec<(SocketAddr, UdpSocket)>) {
         let now = Instant::now();
         match woken {
             Wake::Datagram { socket, len, from } => {
-                let local = sockets[socket].0;
+                let local = sockets.owned[socket].0;
                 shared.with_session(|s| {
                     s.handle_receive(now, local, from, &buf[..len]);
                     // Drain what else is waiting before producing output: one wake-up,
                     // one flush, one SACK per batch.
-                    for (addr, sock) in &sockets {
+                    for (addr, sock) in &sockets.owned {
                         for _ in 0..64 {
                             match sock.try_recv_from(&mut buf) {
                                 Ok((n, from)) => s.handle_receive(now, *addr, from, &buf[..n]),
@@ -413,8 +459,25 @@ fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + std::time::Duration::from_secs(86_400)
 }
 
-async fn send(sockets: &[(SocketAddr, UdpSocket)], t: &Transmit) {
-    let Some((_, socket)) = sockets.iter().find(|(addr, _)| *addr == t.local) else {
+/// The sockets a connection sends from: its own, and a shared mux's.
+struct Sockets {
+    owned: Vec<(SocketAddr, UdpSocket)>,
+    /// Unregisters from the mux when the driver ends.
+    mux: Option<MuxBinding>,
+}
+
+async fn send(sockets: &Sockets, t: &Transmit) {
+    let owned = sockets
+        .owned
+        .iter()
+        .find(|(addr, _)| *addr == t.local)
+        .map(|(_, s)| s);
+    let shared = sockets
+        .mux
+        .as_ref()
+        .filter(|m| m.mux.local == t.local)
+        .map(|m| &m.mux.socket);
+    let Some(socket) = owned.or(shared) else {
         log::debug!("no socket for {}", t.local);
         return;
     };
@@ -468,6 +531,8 @@ fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
                     .remove(&id);
                 if let Some(channel) = channel {
                     channel.closed();
+                    // Nothing more can arrive: drop what the callbacks captured.
+                    channel.release();
                 }
             }
         }
@@ -485,5 +550,38 @@ fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
     }
     if had_events {
         shared.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A closed connection is freed even when its callbacks captured its handles.
+    #[tokio::test(flavor = "current_thread")]
+    async fn closing_breaks_callback_cycles() {
+        let pc = PeerConnection::new(RtcConfiguration {
+            bind_addresses: vec!["127.0.0.1:0".parse().unwrap()],
+            ..RtcConfiguration::default()
+        })
+        .unwrap();
+        let channel = pc
+            .create_data_channel("loop", DataChannelInit::default())
+            .unwrap();
+        let echo = channel.clone();
+        channel.on_message(move |m| drop(echo.send(m.data)));
+        let again = pc.clone();
+        pc.on_connection_state_change(move |_| drop(again.connection_state()));
+        let weak = Arc::downgrade(pc.shared());
+        drop(channel);
+        pc.close().await;
+        drop(pc);
+        for _ in 0..100 {
+            if weak.strong_count() == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("the connection is still referenced");
     }
 }

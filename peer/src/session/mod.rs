@@ -323,6 +323,12 @@ impl Session {
         self.signaling
     }
 
+    /// Our ICE username fragment: what a [`UdpMux`](crate::UdpMux) routes a new peer
+    /// address by.
+    pub fn local_ufrag(&self) -> &str {
+        &self.ice.local_credentials().ufrag
+    }
+
     /// Our certificate's SHA-256 fingerprint, as it appears in our descriptions.
     pub fn fingerprint(&self) -> &oxrtc_dtls::Fingerprint {
         &self.fingerprint
@@ -934,7 +940,7 @@ impl Session {
         self.closed = true;
         self.ice.close();
         for id in self.channels.ids() {
-            self.channels.remove(id);
+            self.channel_closed(id);
         }
         self.set_signaling(SignalingState::Closed);
         self.update_state();
