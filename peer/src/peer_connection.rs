@@ -571,7 +571,9 @@ mod tests {
         let echo = channel.clone();
         channel.on_message(move |m| drop(echo.send(m.data)));
         let again = pc.clone();
-        pc.on_connection_state_change(move |_| drop(again.connection_state()));
+        pc.on_connection_state_change(move |_| {
+            let _ = again.connection_state();
+        });
         let weak = Arc::downgrade(pc.shared());
         drop(channel);
         pc.close().await;

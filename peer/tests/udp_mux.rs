@@ -69,7 +69,7 @@ async fn twenty_connections_share_one_port() {
         clients.push((client, channel));
     }
     assert_eq!(mux.connection_count(), CONNECTIONS);
-    let mut seen = vec![false; CONNECTIONS];
+    let mut seen = [false; CONNECTIONS];
     for _ in 0..CONNECTIONS {
         let (i, text) = timeout(Duration::from_secs(20), echo_rx.recv())
             .await
