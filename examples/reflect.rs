@@ -3,6 +3,8 @@
 //!
 //! ```sh
 //! cargo run --release --example reflect -- --listen 127.0.0.1:8080 --ice 127.0.0.1
+//! # or with every connection on one UDP port:
+//! cargo run --release --example reflect -- --listen 127.0.0.1:8080 --udp-port 3478
 //! # then open http://127.0.0.1:8080/ in a browser on this machine, or:
 //! curl -s -X POST --data-binary @offer.json http://127.0.0.1:8080/offer
 //! ```
@@ -14,7 +16,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
-use oxrtc::{PeerConnection, PeerConnectionState, RtcConfiguration, RtcSessionDescription};
+use oxrtc::{PeerConnection, PeerConnectionState, RtcConfiguration, RtcSessionDescription, UdpMux};
 use oxrtc_examples::http_signaling::{self, Request, Response};
 
 const PAGE: &str = include_str!("web/reflect.html");
@@ -22,11 +24,13 @@ const PAGE: &str = include_str!("web/reflect.html");
 struct Args {
     listen: SocketAddr,
     ice: Vec<IpAddr>,
+    udp_port: Option<u16>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut listen = SocketAddr::from(([127, 0, 0, 1], 8080));
     let mut ice = Vec::new();
+    let mut udp_port = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -37,20 +41,30 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--listen: {e}"))?
             }
             "--ice" => ice.push(value("--ice")?.parse().map_err(|e| format!("--ice: {e}"))?),
-            "-h" | "--help" => {
-                return Err(
-                    "usage: reflect [--listen ADDR:PORT] [--ice IP]...\n  --ice: an address to \
-                     take media on (repeatable); default: the --listen IP"
-                        .into(),
+            "--udp-port" => {
+                udp_port = Some(
+                    value("--udp-port")?
+                        .parse()
+                        .map_err(|e| format!("--udp-port: {e}"))?,
                 )
             }
+            "-h" | "--help" => return Err(
+                "usage: reflect [--listen ADDR:PORT] [--ice IP]... [--udp-port PORT]\n  --ice: an \
+                     address to take media on (repeatable); default: the --listen IP\n  \
+                     --udp-port: every connection on this one UDP port of the first --ice IP"
+                    .into(),
+            ),
             other => return Err(format!("unknown argument {other}")),
         }
     }
     if ice.is_empty() {
         ice.push(listen.ip());
     }
-    Ok(Args { listen, ice })
+    Ok(Args {
+        listen,
+        ice,
+        udp_port,
+    })
 }
 
 /// Live connections by number, so they stay up until they close or fail.
@@ -61,10 +75,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     // One certificate for every connection: generating one per offer costs time.
     let certificate = oxrtc::dtls::Certificate::generate()?;
-    let config = RtcConfiguration {
-        bind_addresses: args.ice.iter().map(|ip| SocketAddr::new(*ip, 0)).collect(),
-        certificate: Some(certificate),
-        ..RtcConfiguration::default()
+    let config = match args.udp_port {
+        // A server behind one firewall rule: every connection shares the port.
+        Some(port) => RtcConfiguration {
+            udp_mux: Some(UdpMux::bind(SocketAddr::new(args.ice[0], port)).await?),
+            certificate: Some(certificate),
+            ..RtcConfiguration::default()
+        },
+        None => RtcConfiguration {
+            bind_addresses: args.ice.iter().map(|ip| SocketAddr::new(*ip, 0)).collect(),
+            certificate: Some(certificate),
+            ..RtcConfiguration::default()
+        },
     };
     let connections: Connections = Arc::default();
     let next_id = Arc::new(std::sync::atomic::AtomicU64::new(0));
