@@ -62,6 +62,7 @@ mod description;
 mod error;
 mod peer_connection;
 pub mod session;
+mod track;
 mod udp_mux;
 
 pub use data_channel::RtcDataChannel;
@@ -69,9 +70,11 @@ pub use description::{RtcIceCandidateInit, RtcSessionDescription, SdpType};
 pub use error::Error;
 pub use peer_connection::{PeerConnection, RtcConfiguration};
 pub use session::{
-    DataChannelInit, DataChannelMessage, DataChannelState, IceConnectionState, IceGatheringState,
-    PeerConnectionState, RtcStatsReport, SignalingState,
+    DataChannelInit, DataChannelMessage, DataChannelState, Direction, IceConnectionState,
+    IceGatheringState, MediaKind, PeerConnectionState, RtcStatsReport, RtpCodec,
+    RtpCodecCapability, SignalingState, TransceiverId,
 };
+pub use track::{TrackLocal, TrackRemote};
 pub use udp_mux::UdpMux;
 
 pub use oxrtc_dtls as dtls;

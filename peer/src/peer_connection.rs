@@ -22,9 +22,11 @@ use crate::data_channel::{ChannelCallbacks, RtcDataChannel};
 use crate::description::{RtcIceCandidateInit, RtcSessionDescription};
 use crate::error::Error;
 use crate::session::{
-    ChannelId, DataChannelInit, IceConnectionState, IceGatheringState, PeerConnectionState,
-    RtcStatsReport, Session, SessionConfig, SessionEvent, SignalingState, Transmit,
+    ChannelId, DataChannelInit, Direction, IceConnectionState, IceGatheringState, MediaKind,
+    PeerConnectionState, RtcStatsReport, Session, SessionConfig, SessionEvent, SignalingState,
+    TransceiverId, Transmit,
 };
+use crate::track::{TrackCallbacks, TrackLocal, TrackRemote};
 use crate::udp_mux::{MuxBinding, UdpMux};
 
 /// How a [`PeerConnection`] is set up (W3C `RTCConfiguration`, plus what a server
@@ -65,6 +67,7 @@ struct Callbacks {
     connection_state: Callback<PeerConnectionState>,
     signaling_state: Callback<SignalingState>,
     data_channel: Callback<RtcDataChannel>,
+    track: Callback<TrackRemote>,
 }
 
 /// What the API handles and the driver share.
@@ -76,6 +79,8 @@ pub(crate) struct Shared {
     changed: Notify,
     callbacks: Callbacks,
     channels: Mutex<HashMap<ChannelId, Arc<ChannelCallbacks>>>,
+    remote_tracks: Mutex<HashMap<TransceiverId, Arc<TrackCallbacks>>>,
+    local_tracks: Mutex<HashMap<TransceiverId, Arc<Callback<()>>>>,
 }
 
 impl Shared {
@@ -104,6 +109,16 @@ impl Shared {
         c.connection_state.clear();
         c.signaling_state.clear();
         c.data_channel.clear();
+        c.track.clear();
+        let tracks = std::mem::take(&mut *lock(&self.remote_tracks));
+        for t in tracks.values() {
+            t.release();
+        }
+        drop(tracks);
+        let local = std::mem::take(&mut *lock(&self.local_tracks));
+        for t in local.values() {
+            t.clear();
+        }
     }
 
     fn channel_callbacks(&self, id: ChannelId) -> Arc<ChannelCallbacks> {
@@ -171,6 +186,8 @@ impl PeerConnection {
             changed: Notify::new(),
             callbacks: Callbacks::default(),
             channels: Mutex::new(HashMap::new()),
+            remote_tracks: Mutex::new(HashMap::new()),
+            local_tracks: Mutex::new(HashMap::new()),
         });
         let mux = config.udp_mux.map(|mux| {
             mux.inner().register(&ufrag, &shared);
@@ -316,6 +333,40 @@ impl PeerConnection {
     /// `onsignalingstatechange`.
     pub fn on_signaling_state_change(&self, f: impl FnMut(SignalingState) + Send + 'static) {
         self.shared().callbacks.signaling_state.set(f);
+    }
+
+    /// `addTrack`: sends `track` in a new send-receive section (its codec offered
+    /// first). Returns the transceiver, which also receives what the peer sends there.
+    pub fn add_track(&self, track: &TrackLocal) -> Result<TransceiverId, Error> {
+        let id = self.mutate(|s| {
+            s.add_transceiver(
+                track.kind(),
+                Direction::SendRecv,
+                Some(track.codec().clone()),
+                (track.stream_id().to_owned(), track.id().to_owned()),
+            )
+        })?;
+        track.bind(self.shared().clone(), id)?;
+        lock(&self.shared().local_tracks).insert(id, track.keyframe_requested.clone());
+        Ok(id)
+    }
+
+    /// `addTransceiver(kind, {direction})`: a section without a local track, e.g.
+    /// receive-only for a recorder.
+    pub fn add_transceiver(
+        &self,
+        kind: MediaKind,
+        direction: Direction,
+    ) -> Result<TransceiverId, Error> {
+        self.mutate(|s| {
+            let stream = String::from("-");
+            s.add_transceiver(kind, direction, None, (stream.clone(), stream))
+        })
+    }
+
+    /// `ontrack`: the peer sends media in a section.
+    pub fn on_track(&self, f: impl FnMut(TrackRemote) + Send + 'static) {
+        self.shared().callbacks.track.set(f);
     }
 
     /// `ondatachannel`: a channel the peer opened.
@@ -523,6 +574,31 @@ fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
             SessionEvent::DataChannelBufferedAmountLow(id) => {
                 shared.channel_callbacks(id).on_buffered_amount_low.call(());
             }
+            SessionEvent::Track(id) => {
+                let Some(info) = shared.with_session(|s| s.transceiver(id)) else {
+                    continue;
+                };
+                let track_callbacks = lock(&shared.remote_tracks).entry(id).or_default().clone();
+                let track = TrackRemote::new(
+                    shared.clone(),
+                    id,
+                    info.kind,
+                    info.mid,
+                    info.codecs,
+                    track_callbacks,
+                );
+                callbacks.track.call(track);
+            }
+            SessionEvent::Rtp(id, packet) => {
+                let track = lock(&shared.remote_tracks).entry(id).or_default().clone();
+                track.packet(packet);
+            }
+            SessionEvent::KeyframeRequest(id) => {
+                let local = lock(&shared.local_tracks).get(&id).cloned();
+                if let Some(local) = local {
+                    local.call(());
+                }
+            }
             SessionEvent::DataChannelClose(id) => {
                 let channel = shared
                     .channels
@@ -548,9 +624,17 @@ fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
     for channel in channels {
         channel.flush();
     }
+    let tracks: Vec<_> = lock(&shared.remote_tracks).values().cloned().collect();
+    for track in tracks {
+        track.flush();
+    }
     if had_events {
         shared.changed.notify_waiters();
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

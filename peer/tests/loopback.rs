@@ -65,3 +65,78 @@ async fn data_channel_between_two_connections() {
     assert_eq!(alice.connection_state(), PeerConnectionState::Connected);
     alice.close().await;
 }
+
+/// A VP8 track: frames written on one side come out of the other side's depayloader
+/// byte for byte; a keyframe request travels back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_track_frames_arrive_intact() {
+    use oxrtc::rtp::codecs::{Depayloader, Vp8Depayloader};
+    use oxrtc::{RtpCodecCapability, TrackLocal};
+
+    let (alice, bob) = (
+        PeerConnection::new(config()).unwrap(),
+        PeerConnection::new(config()).unwrap(),
+    );
+    let track = TrackLocal::new(RtpCodecCapability::vp8(), "camera", "stream").unwrap();
+    alice.add_track(&track).unwrap();
+    let (keyframe_tx, mut keyframe_rx) = tokio::sync::mpsc::unbounded_channel();
+    track.on_keyframe_request(move || {
+        let _ = keyframe_tx.send(());
+    });
+    let (frames_tx, mut frames_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (remote_tx, mut remote_rx) = tokio::sync::mpsc::unbounded_channel();
+    bob.on_track(move |remote| {
+        let _ = remote_tx.send(remote.clone());
+        let frames_tx = frames_tx.clone();
+        let mut depayloader = Vp8Depayloader::default();
+        let mut frame = Vec::new();
+        remote.on_rtp(move |packet| {
+            let rtp = oxrtc::rtp::RtpPacket::parse(&packet).unwrap();
+            if depayloader.depayload(rtp.payload(), &mut frame).is_ok() && rtp.marker() {
+                let _ = frames_tx.send(std::mem::take(&mut frame));
+            }
+        });
+    });
+    alice
+        .set_local_description(alice.create_offer().await.unwrap())
+        .await
+        .unwrap();
+    timeout(STEP, alice.gathering_complete()).await.unwrap();
+    bob.set_remote_description(alice.local_description().unwrap())
+        .await
+        .unwrap();
+    bob.set_local_description(bob.create_answer().await.unwrap())
+        .await
+        .unwrap();
+    timeout(STEP, bob.gathering_complete()).await.unwrap();
+    alice
+        .set_remote_description(bob.local_description().unwrap())
+        .await
+        .unwrap();
+    let remote = timeout(STEP, remote_rx.recv()).await.unwrap().unwrap();
+    assert_eq!(remote.kind(), oxrtc::MediaKind::Video);
+    while alice.connection_state() != PeerConnectionState::Connected {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Frames of several sizes, some larger than one packet; a VP8 keyframe header.
+    let frames: Vec<Vec<u8>> = (0..20usize)
+        .map(|i| {
+            let mut f = vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a];
+            f.extend((0..i * 301).map(|b| (b * 7 + i) as u8));
+            f
+        })
+        .collect();
+    for f in &frames {
+        track.write_sample(f, Duration::from_millis(33)).unwrap();
+    }
+    for f in &frames {
+        let got = timeout(STEP, frames_rx.recv()).await.unwrap().unwrap();
+        assert_eq!(&got, f);
+    }
+    remote.request_keyframe().unwrap();
+    timeout(STEP, keyframe_rx.recv())
+        .await
+        .expect("PLI arrives");
+    alice.close().await;
+    bob.close().await;
+}

@@ -112,6 +112,31 @@ impl Net {
         }
     }
 
+    /// Moves packets and time for half a second of virtual time.
+    fn run_for_a_while(&mut self) {
+        let end = self.now + Duration::from_millis(500);
+        loop {
+            self.exchange();
+            let next = [
+                self.a.poll_timeout(),
+                self.b.poll_timeout(),
+                self.a_to_b.poll_timeout(),
+                self.b_to_a.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .filter(|t| *t < end);
+            self.now = next.unwrap_or(end).max(self.now);
+            self.a.handle_timeout(self.now);
+            self.b.handle_timeout(self.now);
+            if next.is_none() {
+                self.exchange();
+                return;
+            }
+        }
+    }
+
     fn exchange(&mut self) {
         loop {
             let mut moved = false;
@@ -532,4 +557,100 @@ fn garbage_datagrams_do_not_break_a_connection() {
         !messages(&n.b_events, theirs).is_empty()
     });
     assert!(net.connected());
+}
+
+/// Media both ways over the lossy network: `a` sends VP8 on a send-receive
+/// transceiver, `b` answers receive-only with its own sending audio; each side's
+/// packets arrive on the right transceiver with the negotiated payload type, and a
+/// PLI comes back as a keyframe request.
+#[test]
+fn media_both_ways() {
+    use oxrtc::session::{MediaKind, RtpCodecCapability};
+    use oxrtc::Direction;
+
+    let mut net = Net::new(LinkConfig {
+        latency: Duration::from_millis(20),
+        loss: 0.02,
+        seed: 31,
+        ..LinkConfig::default()
+    });
+    let video = net
+        .a
+        .add_transceiver(
+            MediaKind::Video,
+            Direction::SendRecv,
+            Some(RtpCodecCapability::vp8()),
+            ("stream".into(), "camera".into()),
+        )
+        .unwrap();
+    let audio_b = net
+        .b
+        .add_transceiver(
+            MediaKind::Audio,
+            Direction::SendOnly,
+            Some(RtpCodecCapability::opus()),
+            ("b".into(), "mic".into()),
+        )
+        .unwrap();
+    let offer = net.a.create_offer().unwrap();
+    assert!(
+        offer
+            .sdp
+            .contains("m=video 9 UDP/TLS/RTP/SAVPF 96 98 102 45\r\n"),
+        "{}",
+        offer.sdp
+    );
+    net.negotiate();
+    // b answered the video section with a new receive-only transceiver; its audio
+    // transceiver found no section (the offer had none) and stays unassociated.
+    let answer = net.b.local_description().unwrap().sdp;
+    assert!(answer.contains("a=recvonly\r\n"), "{answer}");
+    assert!(net.b.transceiver(audio_b).unwrap().mid.is_none());
+    net.exchange();
+    let tracks: Vec<_> = net
+        .b_events
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::Track(t) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tracks.len(), 1, "b sees a's video track");
+    let remote_video = tracks[0];
+    net.run_until(Duration::from_secs(10), |n| n.connected());
+    let info = net.a.transceiver(video).unwrap();
+    assert_eq!(info.send_payload_type, Some(96));
+    for i in 0..100u32 {
+        let payload = format!("frame {i}").into_bytes();
+        net.a
+            .send_rtp(net.now, video, true, i * 3000, &payload)
+            .unwrap();
+    }
+    net.run_for_a_while();
+    let received: Vec<(u8, u32, Vec<u8>)> = net
+        .b_events
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::Rtp(t, p) if *t == remote_video => {
+                let rtp = oxrtc::rtp::RtpPacket::parse(p).unwrap();
+                Some((rtp.payload_type(), rtp.timestamp(), rtp.payload().to_vec()))
+            }
+            _ => None,
+        })
+        .collect();
+    // 2% loss: most arrive, each intact, with the VP8 payload type.
+    assert!(received.len() > 85, "{} of 100", received.len());
+    for (pt, ts, payload) in &received {
+        assert_eq!(*pt, 96);
+        assert_eq!(payload, &format!("frame {}", ts / 3000).into_bytes());
+    }
+    // a receive-only side cannot send.
+    assert!(net
+        .b
+        .send_rtp(net.now, remote_video, false, 0, b"x")
+        .is_err());
+    net.b.request_keyframe(net.now, remote_video).unwrap();
+    net.run_until(Duration::from_secs(5), |n| {
+        n.a_events.contains(&SessionEvent::KeyframeRequest(video))
+    });
 }

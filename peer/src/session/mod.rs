@@ -47,6 +47,7 @@
 //! ```
 
 mod channels;
+mod media;
 pub(crate) mod sdp;
 mod stats;
 
@@ -71,6 +72,9 @@ use crate::error::Error;
 
 use channels::Channels;
 pub use channels::{ChannelId, ChannelInfo, DataChannelInit, DataChannelMessage, DataChannelState};
+use media::Transceiver;
+pub use media::{MediaKind, RtpCodec, RtpCodecCapability, TransceiverId};
+pub use oxrtc_sdp::Direction;
 use sdp::{LocalTransport, RemoteTransport};
 use stats::TransportCounters;
 pub use stats::{DataChannelStats, PeerConnectionStats, RtcStatsReport, TransportStats};
@@ -171,6 +175,32 @@ pub enum SessionEvent {
     DataChannelBufferedAmountLow(ChannelId),
     /// A channel closed.
     DataChannelClose(ChannelId),
+    /// The peer sends media on this transceiver (`track`): RTP for it follows as
+    /// [`SessionEvent::Rtp`].
+    Track(TransceiverId),
+    /// A decrypted RTP packet the peer sent on a transceiver.
+    Rtp(TransceiverId, Bytes),
+    /// The peer asked for a keyframe (PLI or FIR) of what we send on a transceiver.
+    KeyframeRequest(TransceiverId),
+}
+
+/// One m-line of the negotiation, in order.
+#[derive(Debug, Clone)]
+enum Section {
+    Data {
+        mid: String,
+    },
+    Media(TransceiverId),
+    /// Refused (by us or by the peer): kept with port 0 in later descriptions.
+    Rejected {
+        offered: oxrtc_sdp::MediaDescription,
+    },
+}
+
+/// SRTP in both directions, keyed from DTLS.
+struct SrtpContexts {
+    local: oxrtc_srtp::Context,
+    remote: oxrtc_srtp::Context,
 }
 
 /// The DTLS transport's life, for the connection state.
@@ -181,6 +211,37 @@ enum DtlsState {
     Connected,
     Closed,
     Failed,
+}
+
+/// Room for an RTP header with the MID extension.
+const FIXED_HEADER_ROOM: usize = 32;
+/// Remote SSRCs remembered (simulcast layers, RTX, a few restarts).
+const MAX_REMOTE_SSRCS: usize = 64;
+
+fn rtp_error(e: &oxrtc_rtp::RtpError) -> &'static str {
+    match e {
+        oxrtc_rtp::RtpError::BufferTooSmall { .. } => "RTP packet too large",
+        _ => "RTP header cannot be written",
+    }
+}
+
+/// What a transceiver negotiated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransceiverInfo {
+    /// Audio or video.
+    pub kind: MediaKind,
+    /// Its section's mid, once offered or answered.
+    pub mid: Option<String>,
+    /// What the application asked for.
+    pub direction: Direction,
+    /// What negotiation gave.
+    pub current_direction: Option<Direction>,
+    /// The negotiated codecs.
+    pub codecs: Vec<RtpCodec>,
+    /// The payload type our track's codec goes under.
+    pub send_payload_type: Option<u8>,
+    /// Our SSRC on it.
+    pub ssrc: u32,
 }
 
 /// Early DTLS datagrams kept until the role is known (a peer can finish ICE and send
@@ -206,7 +267,7 @@ pub struct Session {
     local: Option<(SdpType, SessionDescription)>,
     remote: Option<(SdpType, SessionDescription)>,
     remote_transport: Option<RemoteTransport>,
-    data_mid: Option<String>,
+    transport_mid: Option<String>,
     transport_started: bool,
     dtls_role: Option<oxrtc_dtls::Role>,
     dtls: Option<DtlsConnection>,
@@ -220,6 +281,14 @@ pub struct Session {
     state: PeerConnectionState,
     closed: bool,
     counters: TransportCounters,
+    transceivers: Vec<Transceiver>,
+    /// The m-line order of the last description (offered or answered).
+    sections: Vec<Section>,
+    next_mid: u32,
+    srtp: Option<SrtpContexts>,
+    /// Which transceiver a remote SSRC belongs to, once known.
+    remote_ssrcs: std::collections::HashMap<u32, TransceiverId>,
+    cname: String,
     transmits: VecDeque<Transmit>,
     events: VecDeque<SessionEvent>,
 }
@@ -265,6 +334,7 @@ impl Session {
         });
         // RFC 8866 §5.2: a session id that fits a signed 64-bit number, as browsers use.
         let session_id = rng.next_u64() >> 2;
+        let cname = format!("{:016x}", rng.next_u64());
         Ok(Self {
             rng,
             certificate,
@@ -282,7 +352,7 @@ impl Session {
             local: None,
             remote: None,
             remote_transport: None,
-            data_mid: None,
+            transport_mid: None,
             transport_started: false,
             dtls_role: None,
             dtls: None,
@@ -296,6 +366,12 @@ impl Session {
             state: PeerConnectionState::New,
             closed: false,
             counters: TransportCounters::default(),
+            transceivers: Vec::new(),
+            sections: Vec::new(),
+            next_mid: 0,
+            srtp: None,
+            remote_ssrcs: std::collections::HashMap::new(),
+            cname,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         })
@@ -490,7 +566,7 @@ impl Session {
     }
 
     fn announce_candidate(&mut self, candidate: &IceCandidate) {
-        let Some(mid) = self.data_mid.clone() else {
+        let Some(mid) = self.transport_mid.clone() else {
             return;
         };
         self.events
@@ -513,7 +589,7 @@ impl Session {
     /// Browsers gather after the first `setLocalDescription`: what the driver gathered
     /// before is announced then.
     fn start_gathering(&mut self) {
-        if self.gathering_announced != GatheringState::New || self.data_mid.is_none() {
+        if self.gathering_announced != GatheringState::New || self.transport_mid.is_none() {
             return;
         }
         self.gathering_announced = GatheringState::Gathering;
@@ -549,16 +625,58 @@ impl Session {
         if self.signaling == SignalingState::HaveRemoteOffer {
             return Err(Error::InvalidState("cannot offer while answering"));
         }
-        let mid = self
-            .data_mid
-            .clone()
-            .or_else(|| self.channels.ids().first().map(|_| "0".to_owned()));
+        // Sections keep their place; new transceivers and the first data channel add
+        // theirs at the end (RFC 8829 §5.2.2).
+        for i in 0..self.transceivers.len() {
+            if self.transceivers[i].mid.is_none() {
+                let mid = self.allocate_mid();
+                self.transceivers[i].mid = Some(mid);
+                self.sections.push(Section::Media(TransceiverId(i as u32)));
+            }
+        }
+        let has_data = self
+            .sections
+            .iter()
+            .any(|s| matches!(s, Section::Data { .. }));
+        if !has_data && !self.channels.ids().is_empty() {
+            let mid = self.allocate_mid();
+            self.sections.push(Section::Data { mid });
+        }
+        let sections = self
+            .sections
+            .iter()
+            .map(|section| match section {
+                Section::Data { mid } => sdp::offered_data(mid),
+                Section::Media(id) => {
+                    let t = &self.transceivers[id.0 as usize];
+                    let codecs = if t.codecs.is_empty() {
+                        media::offered_codecs(t)
+                    } else {
+                        t.codecs.clone()
+                    };
+                    sdp::LocalSection::Media(media::media_section(
+                        t,
+                        t.mid.as_deref().unwrap_or_default(),
+                        t.direction,
+                        &codecs,
+                    ))
+                }
+                Section::Rejected { offered } => sdp::rejected_section(offered),
+            })
+            .collect();
+        // RFC 8842 §5.5: later offers keep the negotiated role.
+        let setup = match self.dtls_role {
+            None => Setup::ActPass,
+            Some(oxrtc_dtls::Role::Client) => Setup::Active,
+            Some(oxrtc_dtls::Role::Server) => Setup::Passive,
+        };
         self.session_version += 1;
-        let desc = sdp::offer(
+        let desc = sdp::description(
             self.session_id,
             self.session_version,
             &self.local_transport(),
-            mid.as_deref(),
+            setup,
+            sections,
         );
         let complete = self.gathering_announced == GatheringState::Complete;
         // JSEP §5.2.1: candidates gathered so far go into the offer.
@@ -575,16 +693,39 @@ impl Session {
         if self.signaling != SignalingState::HaveRemoteOffer {
             return Err(Error::InvalidState("no remote offer to answer"));
         }
-        let Some((_, offer)) = &self.remote else {
+        let Some((_, offer)) = self.remote.clone() else {
             return Err(Error::InvalidState("no remote offer to answer"));
         };
+        let offered_setup = self
+            .remote_transport
+            .as_ref()
+            .map_or(Setup::ActPass, |t| t.setup);
+        let sections = self
+            .sections
+            .iter()
+            .map(|section| match section {
+                Section::Data { mid } => {
+                    match offer.media.iter().find(|m| m.mid() == Some(mid.as_str())) {
+                        Some(offered) => sdp::answered_data(offered, mid),
+                        None => sdp::offered_data(mid),
+                    }
+                }
+                Section::Media(id) => {
+                    let t = &self.transceivers[id.0 as usize];
+                    let mid = t.mid.as_deref().unwrap_or_default();
+                    let direction = t.current.unwrap_or(Direction::Inactive);
+                    sdp::LocalSection::Media(media::media_section(t, mid, direction, &t.codecs))
+                }
+                Section::Rejected { offered } => sdp::rejected_section(offered),
+            })
+            .collect();
         self.session_version += 1;
-        let desc = sdp::answer(
+        let desc = sdp::description(
             self.session_id,
             self.session_version,
             &self.local_transport(),
-            offer,
-            self.remote_transport.as_ref(),
+            sdp::answer_setup(offered_setup),
+            sections,
         );
         let complete = self.gathering_announced == GatheringState::Complete;
         let text = sdp::with_candidates(&desc, &self.local_candidates, complete).to_string();
@@ -614,7 +755,7 @@ impl Session {
         };
         // Our own credentials must be what the description carries: the application may
         // reorder or drop lines, but cannot give us another transport.
-        let data = sdp::local_data_section(&parsed);
+        let data = sdp::local_transport_section(&parsed);
         if let Some((_, ufrag, pwd)) = &data {
             let ours = self.ice.local_credentials();
             if *ufrag != ours.ufrag || *pwd != ours.pwd {
@@ -643,7 +784,7 @@ impl Session {
             }
         }
         if let Some((mid, _, _)) = data {
-            self.data_mid = Some(mid);
+            self.transport_mid = Some(mid);
         }
         if desc.sdp_type == SdpType::Answer {
             // RFC 8842 §5.3: our answer fixed the role.
@@ -695,8 +836,9 @@ impl Session {
                     let _ = self.ice.set_role(role);
                 }
                 if let Some(t) = &transport {
-                    self.data_mid = Some(t.mid.clone());
+                    self.transport_mid = Some(t.mid.clone());
                 }
+                self.apply_remote_offer(&parsed);
                 self.set_signaling(SignalingState::HaveRemoteOffer);
             }
             (SdpType::Answer, SignalingState::HaveLocalOffer) => {
@@ -708,6 +850,7 @@ impl Session {
                         _ => oxrtc_dtls::Role::Client,
                     });
                 }
+                self.apply_remote_answer(&parsed);
                 self.set_signaling(SignalingState::Stable);
             }
             (SdpType::Pranswer, _) => {
@@ -728,6 +871,396 @@ impl Session {
         }
         self.pump(now);
         Ok(())
+    }
+
+    fn allocate_mid(&mut self) -> String {
+        loop {
+            let mid = self.next_mid.to_string();
+            self.next_mid += 1;
+            let taken = self
+                .transceivers
+                .iter()
+                .any(|t| t.mid.as_deref() == Some(&mid))
+                || self.sections.iter().any(|s| match s {
+                    Section::Data { mid: m } => *m == mid,
+                    Section::Rejected { offered } => offered.mid() == Some(mid.as_str()),
+                    Section::Media(_) => false,
+                });
+            if !taken {
+                return mid;
+            }
+        }
+    }
+
+    /// JSEP §5.10 for an offer: each section takes a transceiver (the one with its
+    /// mid, an unassociated one of its kind, or a new receive-only one), or is
+    /// refused.
+    fn apply_remote_offer(&mut self, offer: &SessionDescription) {
+        let mut sections = Vec::with_capacity(offer.media.len());
+        let mut data_taken = false;
+        for m in &offer.media {
+            let mid = m.mid().unwrap_or_default().to_owned();
+            if let Ok(n) = mid.parse::<u32>() {
+                self.next_mid = self.next_mid.max(n + 1);
+            }
+            if sdp::is_data_section(m) && !data_taken {
+                data_taken = true;
+                sections.push(Section::Data { mid });
+                continue;
+            }
+            let remote =
+                media::remote_media(m).filter(|r| !r.codecs.is_empty() && !m.is_rejected());
+            let Some(remote) = remote else {
+                sections.push(Section::Rejected { offered: m.clone() });
+                continue;
+            };
+            let index = self
+                .transceivers
+                .iter()
+                .position(|t| t.mid.as_deref() == Some(&mid))
+                .or_else(|| {
+                    self.transceivers
+                        .iter()
+                        .position(|t| t.mid.is_none() && t.kind == remote.kind)
+                })
+                .unwrap_or_else(|| {
+                    let stream = format!("{:08x}", self.rng.next_u32());
+                    self.push_transceiver(
+                        remote.kind,
+                        Direction::RecvOnly,
+                        None,
+                        (stream.clone(), stream),
+                    )
+                });
+            let t = &mut self.transceivers[index];
+            t.mid = Some(mid);
+            t.codecs = remote.codecs;
+            t.mid_extension = remote.mid_extension;
+            t.current = Some(media::answer_direction(remote.direction, t.direction));
+            t.remote_ssrcs = remote.ssrcs;
+            sections.push(Section::Media(TransceiverId(index as u32)));
+            self.learn_remote_side(index, remote.direction);
+        }
+        self.sections = sections;
+    }
+
+    /// The peer's answer to our offer: what each of our sections became.
+    fn apply_remote_answer(&mut self, answer: &SessionDescription) {
+        let by_mid = media::remote_sections(answer);
+        for i in 0..self.sections.len() {
+            let Section::Media(id) = self.sections[i] else {
+                continue;
+            };
+            let index = id.0 as usize;
+            let mid = self.transceivers[index].mid.clone().unwrap_or_default();
+            let found = by_mid.iter().find(|(m, _, _)| *m == mid);
+            match found {
+                Some((_, Some(remote), false)) if !remote.codecs.is_empty() => {
+                    let remote = remote.clone();
+                    let t = &mut self.transceivers[index];
+                    t.codecs = remote.codecs;
+                    t.mid_extension = remote.mid_extension;
+                    t.current = Some(media::reverse(remote.direction));
+                    t.remote_ssrcs = remote.ssrcs;
+                    self.learn_remote_side(index, remote.direction);
+                }
+                _ => {
+                    // Refused: the section stays, with port 0, in later offers.
+                    let t = &mut self.transceivers[index];
+                    t.current = None;
+                    let offered = self.local.as_ref().and_then(|(_, d)| {
+                        d.media
+                            .iter()
+                            .find(|m| m.mid() == Some(mid.as_str()))
+                            .cloned()
+                    });
+                    if let Some(offered) = offered {
+                        self.sections[i] = Section::Rejected { offered };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records the peer's SSRCs for a transceiver and reports its track once it sends.
+    fn learn_remote_side(&mut self, index: usize, remote_direction: Direction) {
+        let id = TransceiverId(index as u32);
+        let t = &mut self.transceivers[index];
+        for ssrc in &t.remote_ssrcs {
+            self.remote_ssrcs.insert(*ssrc, id);
+        }
+        let sends = matches!(remote_direction, Direction::SendRecv | Direction::SendOnly);
+        if sends && !t.track_announced {
+            t.track_announced = true;
+            self.events.push_back(SessionEvent::Track(id));
+        }
+    }
+
+    fn push_transceiver(
+        &mut self,
+        kind: MediaKind,
+        direction: Direction,
+        send_codec: Option<RtpCodecCapability>,
+        msid: (String, String),
+    ) -> usize {
+        let ssrc = self.rng.next_u32();
+        let sequence_number = self.rng.next_u32() as u16;
+        self.transceivers.push(Transceiver {
+            kind,
+            mid: None,
+            direction,
+            current: None,
+            send_codec,
+            codecs: Vec::new(),
+            mid_extension: Some(media::offered_mid_extension()),
+            ssrc,
+            sequence_number,
+            msid,
+            cname: self.cname.clone(),
+            remote_ssrcs: Vec::new(),
+            track_announced: false,
+        });
+        self.transceivers.len() - 1
+    }
+
+    // ----- media -----
+
+    /// `addTransceiver`: a section for `kind`. With a `send_codec` and a sending
+    /// direction it carries a track of that codec (`addTrack`); `msid` names the
+    /// stream and the track as the peer will see them.
+    pub fn add_transceiver(
+        &mut self,
+        kind: MediaKind,
+        direction: Direction,
+        send_codec: Option<RtpCodecCapability>,
+        msid: (String, String),
+    ) -> Result<TransceiverId, Error> {
+        if self.closed {
+            return Err(Error::InvalidState("connection closed"));
+        }
+        if send_codec.as_ref().is_some_and(|c| {
+            !media::default_codecs(kind).iter().any(|d| {
+                d.capability
+                    .encoding_name()
+                    .eq_ignore_ascii_case(c.encoding_name())
+            })
+        }) {
+            return Err(Error::InvalidArgument("codec not supported for this kind"));
+        }
+        Ok(TransceiverId(
+            self.push_transceiver(kind, direction, send_codec, msid) as u32,
+        ))
+    }
+
+    /// What a transceiver negotiated: its kind, mid, current direction and codecs.
+    pub fn transceiver(&self, id: TransceiverId) -> Option<TransceiverInfo> {
+        let t = self.transceivers.get(id.0 as usize)?;
+        Some(TransceiverInfo {
+            kind: t.kind,
+            mid: t.mid.clone(),
+            direction: t.direction,
+            current_direction: t.current,
+            codecs: t.codecs.clone(),
+            send_payload_type: t.send_payload_type(),
+            ssrc: t.ssrc,
+        })
+    }
+
+    /// Sends one RTP packet on a transceiver: our SSRC, the negotiated payload type of
+    /// its track's codec, the next sequence number and the MID extension, then SRTP.
+    pub fn send_rtp(
+        &mut self,
+        now: Instant,
+        id: TransceiverId,
+        marker: bool,
+        timestamp: u32,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        let Some(t) = self.transceivers.get_mut(id.0 as usize) else {
+            return Err(Error::InvalidArgument("no such transceiver"));
+        };
+        if !t.sending() {
+            return Err(Error::InvalidState("the transceiver does not send"));
+        }
+        let payload_type = t
+            .send_payload_type()
+            .ok_or(Error::InvalidState("no negotiated codec for the track"))?;
+        let Some(srtp) = &mut self.srtp else {
+            return Err(Error::InvalidState("not connected"));
+        };
+        let mid = t.mid.clone().unwrap_or_default();
+        let extensions = [oxrtc_rtp::Extension {
+            id: t.mid_extension.unwrap_or(0),
+            data: mid.as_bytes(),
+        }];
+        let header = oxrtc_rtp::RtpHeader {
+            marker,
+            payload_type,
+            sequence_number: t.sequence_number,
+            timestamp,
+            ssrc: t.ssrc,
+            extensions: if t.mid_extension.is_some() && !mid.is_empty() {
+                &extensions
+            } else {
+                &[]
+            },
+            ..oxrtc_rtp::RtpHeader::default()
+        };
+        t.sequence_number = t.sequence_number.wrapping_add(1);
+        let mut packet =
+            Vec::with_capacity(FIXED_HEADER_ROOM + payload.len() + srtp.local.rtp_overhead());
+        header
+            .append_packet(payload, &mut packet)
+            .map_err(|e| Error::InvalidArgument(rtp_error(&e)))?;
+        srtp.local
+            .protect_rtp(&mut packet)
+            .map_err(|e| Error::Operation(e.to_string()))?;
+        self.send_on_path(packet);
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Asks the peer for a keyframe of what it sends on a transceiver (RTCP PLI).
+    pub fn request_keyframe(&mut self, now: Instant, id: TransceiverId) -> Result<(), Error> {
+        let Some(t) = self.transceivers.get(id.0 as usize) else {
+            return Err(Error::InvalidArgument("no such transceiver"));
+        };
+        let media_ssrc = self
+            .remote_ssrcs
+            .iter()
+            .find(|(_, t)| **t == id)
+            .map(|(ssrc, _)| *ssrc)
+            .or_else(|| t.remote_ssrcs.first().copied())
+            .ok_or(Error::InvalidState("no media from the peer yet"))?;
+        let Some(srtp) = &mut self.srtp else {
+            return Err(Error::InvalidState("not connected"));
+        };
+        let pli = oxrtc_rtp::rtcp::RtcpPacket::Pli(oxrtc_rtp::rtcp::Pli {
+            sender_ssrc: t.ssrc,
+            media_ssrc,
+        });
+        let mut packet = vec![0u8; pli.encoded_len()];
+        pli.write(&mut packet)
+            .map_err(|e| Error::Operation(e.to_string()))?;
+        packet.reserve(srtp.local.rtcp_overhead());
+        srtp.local
+            .protect_rtcp(&mut packet)
+            .map_err(|e| Error::Operation(e.to_string()))?;
+        self.send_on_path(packet);
+        self.pump(now);
+        Ok(())
+    }
+
+    fn send_on_path(&mut self, packet: Vec<u8>) {
+        let path = self
+            .ice
+            .selected_path()
+            .map(|p| (p.local, p.remote))
+            .or(self.last_data_path);
+        if let Some((local, remote)) = path {
+            self.queue_transmit(local, remote, packet);
+        }
+    }
+
+    fn start_srtp(&mut self, keys: &oxrtc_dtls::SrtpKeyingMaterial) {
+        let profile = match keys.profile {
+            oxrtc_dtls::SrtpProfile::Aes128CmHmacSha1_80 => {
+                oxrtc_srtp::ProtectionProfile::Aes128CmHmacSha1_80
+            }
+            oxrtc_dtls::SrtpProfile::Aes128CmHmacSha1_32 => {
+                oxrtc_srtp::ProtectionProfile::Aes128CmHmacSha1_32
+            }
+            oxrtc_dtls::SrtpProfile::AeadAes128Gcm => oxrtc_srtp::ProtectionProfile::AeadAes128Gcm,
+            oxrtc_dtls::SrtpProfile::AeadAes256Gcm => oxrtc_srtp::ProtectionProfile::AeadAes256Gcm,
+            _ => return,
+        };
+        let is_client = keys.role == oxrtc_dtls::Role::Client;
+        let contexts =
+            oxrtc_srtp::SessionKeys::from_dtls_keying_material(profile, keys.as_bytes(), is_client)
+                .and_then(|k| k.contexts(oxrtc_srtp::Config::default()));
+        match contexts {
+            Ok((local, remote)) => self.srtp = Some(SrtpContexts { local, remote }),
+            Err(e) => log::debug!("SRTP keys refused: {e}"),
+        }
+    }
+
+    /// An SRTP or SRTCP datagram (RFC 7983: first byte 128–191).
+    fn receive_media(&mut self, data: &[u8]) {
+        let Some(srtp) = &mut self.srtp else {
+            return;
+        };
+        let mut packet = data.to_vec();
+        // RFC 5761 §4: RTCP packet types 192–223 sit where RTP has marker + payload type.
+        let is_rtcp = matches!(data.get(1), Some(192..=223));
+        if is_rtcp {
+            let Ok(len) = srtp.remote.unprotect_rtcp_in(&mut packet) else {
+                return;
+            };
+            let Ok(compound) = oxrtc_rtp::rtcp::RtcpPacket::parse_compound(&packet[..len]) else {
+                return;
+            };
+            for p in compound {
+                let media_ssrcs: Vec<u32> = match p {
+                    oxrtc_rtp::rtcp::RtcpPacket::Pli(pli) => vec![pli.media_ssrc],
+                    oxrtc_rtp::rtcp::RtcpPacket::Fir(fir) => {
+                        fir.entries.iter().map(|e| e.ssrc).collect()
+                    }
+                    _ => continue,
+                };
+                for ssrc in media_ssrcs {
+                    if let Some(i) = self.transceivers.iter().position(|t| t.ssrc == ssrc) {
+                        self.events
+                            .push_back(SessionEvent::KeyframeRequest(TransceiverId(i as u32)));
+                    }
+                }
+            }
+            return;
+        }
+        let Ok(len) = srtp.remote.unprotect_rtp_in(&mut packet) else {
+            return;
+        };
+        packet.truncate(len);
+        let Ok(rtp) = oxrtc_rtp::RtpPacket::parse(&packet) else {
+            return;
+        };
+        let ssrc = rtp.ssrc();
+        let id = match self.remote_ssrcs.get(&ssrc) {
+            Some(id) => Some(*id),
+            None => self.route_new_ssrc(&rtp),
+        };
+        let Some(id) = id else {
+            return;
+        };
+        if !self.transceivers[id.0 as usize].receiving() {
+            return;
+        }
+        self.events
+            .push_back(SessionEvent::Rtp(id, Bytes::from(packet)));
+    }
+
+    /// RFC 8843 §9.2: a new SSRC belongs to the section its MID extension names, or
+    /// failing that to the one receiving section whose codecs include its payload type.
+    fn route_new_ssrc(&mut self, rtp: &oxrtc_rtp::RtpPacket<'_>) -> Option<TransceiverId> {
+        let by_mid = self.transceivers.iter().position(|t| {
+            t.mid_extension
+                .and_then(|id| rtp.extension(id))
+                .is_some_and(|mid| Some(mid) == t.mid.as_deref().map(str::as_bytes))
+        });
+        let index = by_mid.or_else(|| {
+            let mut candidates = self
+                .transceivers
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.receiving() && t.codec(rtp.payload_type()).is_some());
+            let first = candidates.next()?;
+            candidates.next().is_none().then_some(first.0)
+        })?;
+        // Bounded: one entry per SSRC the peer uses, which it announced or sends.
+        if self.remote_ssrcs.len() < MAX_REMOTE_SSRCS {
+            self.remote_ssrcs
+                .insert(rtp.ssrc(), TransceiverId(index as u32));
+        }
+        Some(TransceiverId(index as u32))
     }
 
     fn rollback(&mut self, from: SignalingState) -> Result<(), Error> {
@@ -762,7 +1295,7 @@ impl Session {
         let Some(remote) = self.remote_transport.clone() else {
             return Ok(());
         };
-        if self.data_mid.is_none() {
+        if self.transport_mid.is_none() {
             return Ok(());
         }
         self.transport_started = true;
@@ -984,7 +1517,7 @@ impl Session {
                 }
                 None => {}
             },
-            // RTP/RTCP (128–191) and anything else: no media in this session yet.
+            Some(128..=191) => self.receive_media(data),
             _ => {}
         }
         self.pump(now);
@@ -1127,9 +1660,17 @@ impl Session {
 
     fn on_dtls_event(&mut self, now: Instant, event: DtlsEvent) {
         match event {
-            DtlsEvent::Connected { .. } => {
+            DtlsEvent::Connected {
+                srtp_keying_material,
+                ..
+            } => {
                 self.dtls_state = DtlsState::Connected;
-                self.start_sctp(now);
+                if let Some(keys) = &srtp_keying_material {
+                    self.start_srtp(keys);
+                }
+                if self.remote_transport.as_ref().is_some_and(|t| t.has_data) {
+                    self.start_sctp(now);
+                }
             }
             DtlsEvent::ApplicationData(data) => {
                 if let Some(sctp) = &mut self.sctp {

@@ -43,6 +43,8 @@ pub(crate) struct RemoteTransport {
     pub(crate) candidates: Vec<IceCandidate>,
     pub(crate) end_of_candidates: bool,
     pub(crate) ice_lite: bool,
+    /// The peer has a data section.
+    pub(crate) has_data: bool,
 }
 
 /// A fresh JSEP description with our origin (RFC 8829 §5.2.1).
@@ -59,124 +61,157 @@ fn sdp_fingerprint(fingerprint: &DtlsFingerprint) -> Fingerprint {
     }
 }
 
-/// The transport lines of our data section, `a=setup` as given.
-fn data_section(mid: &str, local: &LocalTransport<'_>, setup: Setup) -> MediaDescription {
-    let mut media = MediaDescription::new(MediaKind::Application, 9, DATA_PROTOCOL);
-    media.formats = vec![oxrtc_sdp::Format::parse(DATA_FORMAT)];
-    media
-        .connections
-        .push(Connection::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
-    media.attributes = vec![
+/// One section of a description we write.
+pub(crate) enum LocalSection {
+    /// Data channels.
+    Data {
+        mid: String,
+        /// Mirrors the offer's protocol and format when answering.
+        protocol: String,
+        formats: Vec<oxrtc_sdp::Format>,
+    },
+    /// An audio or video section without its transport lines.
+    Media(MediaDescription),
+    /// A section we refuse (port 0, RFC 8829 §5.3.1).
+    Rejected(MediaDescription),
+}
+
+/// The transport lines every accepted section carries.
+fn transport_attributes(local: &LocalTransport<'_>, setup: Setup) -> Vec<Attribute> {
+    vec![
         Attribute::IceUfrag(local.ufrag.to_owned()),
         Attribute::IcePwd(local.pwd.to_owned()),
         Attribute::IceOptions(vec!["trickle".to_owned()]),
         Attribute::Fingerprint(sdp_fingerprint(local.fingerprint)),
         Attribute::Setup(setup),
-        Attribute::Mid(mid.to_owned()),
-        Attribute::SctpPort(local.sctp_port),
-        Attribute::MaxMessageSize(local.max_message_size as u64),
-    ];
-    media
+    ]
 }
 
-/// Our offer: one data section (mid `0`) when `with_data`, bundled, `a=setup:actpass`
-/// (RFC 8842 §5.2).
-pub(crate) fn offer(
+/// A description of `sections`, every accepted one in one BUNDLE group.
+pub(crate) fn description(
     session_id: u64,
     version: u64,
     local: &LocalTransport<'_>,
-    data_mid: Option<&str>,
+    setup: Setup,
+    sections: Vec<LocalSection>,
 ) -> SessionDescription {
     let mut desc = new_description(session_id, version);
-    if let Some(mid) = data_mid {
+    let mut bundle = Vec::new();
+    for section in sections {
+        match section {
+            LocalSection::Data {
+                mid,
+                protocol,
+                formats,
+            } => {
+                let mut media = MediaDescription::new(MediaKind::Application, 9, protocol);
+                media.formats = formats;
+                media
+                    .connections
+                    .push(Connection::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+                media.attributes = transport_attributes(local, setup);
+                media.attributes.extend([
+                    Attribute::Mid(mid.clone()),
+                    Attribute::SctpPort(local.sctp_port),
+                    Attribute::MaxMessageSize(local.max_message_size as u64),
+                ]);
+                bundle.push(mid);
+                desc.media.push(media);
+            }
+            LocalSection::Media(mut media) => {
+                media
+                    .connections
+                    .push(Connection::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+                let mut attributes = transport_attributes(local, setup);
+                attributes.append(&mut media.attributes);
+                media.attributes = attributes;
+                if let Some(mid) = media.mid() {
+                    bundle.push(mid.to_owned());
+                }
+                desc.media.push(media);
+            }
+            LocalSection::Rejected(media) => desc.media.push(media),
+        }
+    }
+    if !bundle.is_empty() {
         desc.attributes.push(Attribute::Group(Group {
             semantics: "BUNDLE".to_owned(),
-            mids: vec![mid.to_owned()],
+            mids: bundle,
         }));
-        desc.media.push(data_section(mid, local, Setup::ActPass));
     }
     desc
 }
 
-/// Our answer to `offer`: the first data section accepted, every other section rejected
-/// (port 0, RFC 8829 §5.3.1) since this session carries no media yet.
-pub(crate) fn answer(
-    session_id: u64,
-    version: u64,
-    local: &LocalTransport<'_>,
-    offer: &SessionDescription,
-    remote: Option<&RemoteTransport>,
-) -> SessionDescription {
-    let mut desc = new_description(session_id, version);
-    let mut accepted = None;
-    for section in &offer.media {
-        let mid = section.mid().unwrap_or_default().to_owned();
-        if accepted.is_none() && remote.is_some_and(|r| r.mid == mid) {
-            // RFC 8842 §5.3: answer actpass with active (as browsers do), and take the
-            // opposite of a fixed role.
-            let setup = match remote.map(|r| r.setup) {
-                Some(Setup::Active) => Setup::Passive,
-                _ => Setup::Active,
-            };
-            let mut media = data_section(&mid, local, setup);
-            media.protocol = section.protocol.clone();
-            media.formats = section.formats.clone();
-            desc.media.push(media);
-            accepted = Some(mid);
-        } else {
-            desc.media.push(rejected_section(section, &mid));
-        }
+/// A data section as we offer it.
+pub(crate) fn offered_data(mid: &str) -> LocalSection {
+    LocalSection::Data {
+        mid: mid.to_owned(),
+        protocol: DATA_PROTOCOL.to_owned(),
+        formats: vec![oxrtc_sdp::Format::parse(DATA_FORMAT)],
     }
-    if let Some(mid) = accepted {
-        let bundled = offer.bundle_groups().any(|g| g.mids.contains(&mid));
-        if bundled {
-            desc.attributes.insert(
-                0,
-                Attribute::Group(Group {
-                    semantics: "BUNDLE".to_owned(),
-                    mids: vec![mid],
-                }),
-            );
-        }
-    }
-    desc
 }
 
-fn rejected_section(offered: &MediaDescription, mid: &str) -> MediaDescription {
+/// The answer to an offered data section: its protocol and format mirrored.
+pub(crate) fn answered_data(offered: &MediaDescription, mid: &str) -> LocalSection {
+    LocalSection::Data {
+        mid: mid.to_owned(),
+        protocol: offered.protocol.clone(),
+        formats: offered.formats.clone(),
+    }
+}
+
+/// The setup we answer with (RFC 8842 §5.3): active to actpass (as browsers do), the
+/// opposite of a fixed role.
+pub(crate) fn answer_setup(offered: Setup) -> Setup {
+    match offered {
+        Setup::Active => Setup::Passive,
+        _ => Setup::Active,
+    }
+}
+
+/// A section we refuse: port 0, its mid kept.
+pub(crate) fn rejected_section(offered: &MediaDescription) -> LocalSection {
     let mut media = MediaDescription::new(offered.kind.clone(), 0, offered.protocol.clone());
     media.formats = offered.formats.iter().take(1).cloned().collect();
     media
         .connections
         .push(Connection::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
-    if !mid.is_empty() {
+    if let Some(mid) = offered.mid() {
         media.attributes.push(Attribute::Mid(mid.to_owned()));
     }
-    media
+    LocalSection::Rejected(media)
 }
 
 /// Whether a section carries data channels.
-fn is_data_section(media: &MediaDescription) -> bool {
+pub(crate) fn is_data_section(media: &MediaDescription) -> bool {
     media.kind == MediaKind::Application
         && media.protocol.to_ascii_uppercase().contains("SCTP")
         && !media.is_rejected()
 }
 
-/// The transport of the peer's data section, or `None` when it has none (or rejected
-/// ours).
+/// Whether a section is one we use: data, audio or video, not rejected.
+pub(crate) fn is_accepted_section(media: &MediaDescription) -> bool {
+    !media.is_rejected()
+        && (is_data_section(media) || matches!(media.kind, MediaKind::Audio | MediaKind::Video))
+}
+
+/// The peer's BUNDLE transport (read from its first accepted section) and its data
+/// section's SCTP parameters; `None` when it accepted nothing.
 pub(crate) fn remote_transport(
     desc: &SessionDescription,
 ) -> Result<Option<RemoteTransport>, Error> {
-    let Some(media) = desc.media.iter().find(|m| is_data_section(m)) else {
+    let Some(media) = desc.media.iter().find(|m| is_accepted_section(m)) else {
         return Ok(None);
     };
+    let data = desc.media.iter().find(|m| is_data_section(m));
     let mid = media.mid().unwrap_or_default().to_owned();
     let ufrag = desc
         .ice_ufrag_of(media)
-        .ok_or_else(|| Error::InvalidAccess("data section without a=ice-ufrag".into()))?
+        .ok_or_else(|| Error::InvalidAccess("section without a=ice-ufrag".into()))?
         .to_owned();
     let pwd = desc
         .ice_pwd_of(media)
-        .ok_or_else(|| Error::InvalidAccess("data section without a=ice-pwd".into()))?
+        .ok_or_else(|| Error::InvalidAccess("section without a=ice-pwd".into()))?
         .to_owned();
     let fingerprints: Vec<DtlsFingerprint> = desc
         .fingerprints_of(media)
@@ -191,22 +226,19 @@ pub(crate) fn remote_transport(
         // RFC 8122 §5 / JSEP: a DTLS transport without a usable fingerprint cannot be
         // authenticated.
         return Err(Error::InvalidAccess(
-            "data section without a supported a=fingerprint".into(),
+            "section without a supported a=fingerprint".into(),
         ));
     }
     let setup = desc.setup_of(media).unwrap_or(Setup::ActPass);
-    let sctp_port = media
-        .attributes
-        .iter()
+    let data_attributes = || data.into_iter().flat_map(|d| d.attributes.iter());
+    let sctp_port = data_attributes()
         .find_map(|a| match a {
             Attribute::SctpPort(p) => Some(*p),
             Attribute::Sctpmap(m) => Some(m.port),
             _ => None,
         })
         .unwrap_or(DEFAULT_SCTP_PORT);
-    let max_message_size = media
-        .attributes
-        .iter()
+    let max_message_size = data_attributes()
         .find_map(|a| match a {
             // RFC 8841 §6.1: 0 means "no limit"; keep a bound we can hold.
             Attribute::MaxMessageSize(0) => Some(usize::MAX),
@@ -214,10 +246,17 @@ pub(crate) fn remote_transport(
             _ => None,
         })
         .unwrap_or(DEFAULT_REMOTE_MAX_MESSAGE_SIZE);
-    let candidates = media
-        .candidates()
+    let accepted = || desc.media.iter().filter(|m| is_accepted_section(m));
+    // Candidates may be listed under any bundled section: take each once.
+    let mut candidates: Vec<IceCandidate> = Vec::new();
+    for c in accepted()
+        .flat_map(|m| m.candidates())
         .filter_map(|c| ice_candidate(c).ok())
-        .collect();
+    {
+        if !candidates.contains(&c) {
+            candidates.push(c);
+        }
+    }
     Ok(Some(RemoteTransport {
         mid,
         ufrag,
@@ -227,8 +266,9 @@ pub(crate) fn remote_transport(
         sctp_port,
         max_message_size,
         candidates,
-        end_of_candidates: media.end_of_candidates(),
+        end_of_candidates: accepted().any(|m| m.end_of_candidates()),
         ice_lite: desc.ice_lite(),
+        has_data: data.is_some(),
     }))
 }
 
@@ -252,14 +292,14 @@ pub(crate) fn sdp_candidate(c: &IceCandidate) -> Option<SdpCandidate> {
 }
 
 /// `desc` with our gathered candidates (and `a=end-of-candidates` once gathering is
-/// complete) in its data section, as a browser's `localDescription` shows them.
+/// complete) in each accepted section, as a browser's `localDescription` shows them.
 pub(crate) fn with_candidates(
     desc: &SessionDescription,
     candidates: &[IceCandidate],
     complete: bool,
 ) -> SessionDescription {
     let mut desc = desc.clone();
-    for media in desc.media.iter_mut().filter(|m| is_data_section(m)) {
+    for media in desc.media.iter_mut().filter(|m| is_accepted_section(m)) {
         media
             .attributes
             .retain(|a| !matches!(a, Attribute::Candidate(_) | Attribute::EndOfCandidates));
@@ -273,10 +313,12 @@ pub(crate) fn with_candidates(
     desc
 }
 
-/// The mid and ICE credentials of our own data section, read back from a description
-/// the application passed to `set_local_description`.
-pub(crate) fn local_data_section(desc: &SessionDescription) -> Option<(String, String, String)> {
-    let media = desc.media.iter().find(|m| is_data_section(m))?;
+/// The mid and ICE credentials of our first accepted section, read back from a
+/// description the application passed to `set_local_description`.
+pub(crate) fn local_transport_section(
+    desc: &SessionDescription,
+) -> Option<(String, String, String)> {
+    let media = desc.media.iter().find(|m| is_accepted_section(m))?;
     Some((
         media.mid().unwrap_or_default().to_owned(),
         desc.ice_ufrag_of(media)?.to_owned(),
@@ -286,7 +328,7 @@ pub(crate) fn local_data_section(desc: &SessionDescription) -> Option<(String, S
 
 /// Our `a=setup` in a description we set locally.
 pub(crate) fn local_setup(desc: &SessionDescription) -> Option<Setup> {
-    let media = desc.media.iter().find(|m| is_data_section(m))?;
+    let media = desc.media.iter().find(|m| is_accepted_section(m))?;
     desc.setup_of(media)
 }
 
@@ -314,7 +356,8 @@ mod tests {
     #[test]
     fn offer_reads_back_as_a_remote_transport() {
         let fp = fingerprint();
-        let text = offer(1, 2, &local(&fp), Some("0")).to_string();
+        let text =
+            description(1, 2, &local(&fp), Setup::ActPass, vec![offered_data("0")]).to_string();
         assert!(text.contains("m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
         assert!(text.contains("a=group:BUNDLE 0\r\n"));
         assert!(text.contains("a=setup:actpass\r\n"));
@@ -327,47 +370,7 @@ mod tests {
         assert_eq!(remote.fingerprints, vec![fp]);
         assert_eq!(remote.max_message_size, 262_144);
         assert_eq!(remote.setup, Setup::ActPass);
-    }
-
-    /// A browser offer with audio, video and data: data accepted as active, media
-    /// rejected with port 0 and their mids kept, BUNDLE only over the data mid.
-    #[test]
-    fn answer_accepts_data_and_rejects_media() {
-        let browser = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
-            a=group:BUNDLE 0 1 2\r\n\
-            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n\
-            a=ice-ufrag:wxyz\r\na=ice-pwd:0123456789012345678901\r\n\
-            a=fingerprint:sha-256 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F\r\n\
-            a=setup:actpass\r\na=rtpmap:111 opus/48000/2\r\n\
-            m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=rtpmap:96 VP8/90000\r\n\
-            m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n\
-            a=ice-ufrag:wxyz\r\na=ice-pwd:0123456789012345678901\r\n\
-            a=fingerprint:sha-256 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F\r\n\
-            a=setup:actpass\r\na=sctp-port:5000\r\n\
-            a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0\r\n";
-        let offered: SessionDescription = browser.parse().unwrap();
-        let remote = remote_transport(&offered).unwrap().unwrap();
-        assert_eq!(remote.mid, "2");
-        assert_eq!(remote.max_message_size, DEFAULT_REMOTE_MAX_MESSAGE_SIZE);
-        assert_eq!(remote.candidates.len(), 1);
-        let fp = fingerprint();
-        let ours = answer(5, 1, &local(&fp), &offered, Some(&remote)).to_string();
-        assert!(
-            ours.contains("m=audio 0 UDP/TLS/RTP/SAVPF 111\r\n"),
-            "{ours}"
-        );
-        assert!(
-            ours.contains("m=video 0 UDP/TLS/RTP/SAVPF 96\r\n"),
-            "{ours}"
-        );
-        assert!(ours.contains("m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
-        assert!(ours.contains("a=group:BUNDLE 2\r\n"));
-        assert!(ours.contains("a=setup:active\r\n"));
-        let back: SessionDescription = ours.parse().unwrap();
-        assert_eq!(
-            back.media.iter().map(|m| m.mid()).collect::<Vec<_>>(),
-            [Some("0"), Some("1"), Some("2")]
-        );
+        assert!(remote.has_data);
     }
 
     #[test]
@@ -387,5 +390,27 @@ mod tests {
             remote_transport(&desc),
             Err(Error::InvalidAccess(_))
         ));
+    }
+
+    /// The transport comes from the first accepted section, candidates from all of them.
+    #[test]
+    fn bundled_transport_from_a_media_first_offer() {
+        let browser = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+            a=group:BUNDLE 0 1\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n\
+            a=ice-ufrag:wxyz\r\na=ice-pwd:0123456789012345678901\r\n\
+            a=fingerprint:sha-256 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F\r\n\
+            a=setup:actpass\r\na=rtpmap:111 opus/48000/2\r\n\
+            a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0\r\n\
+            m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\n\
+            a=ice-ufrag:wxyz\r\na=ice-pwd:0123456789012345678901\r\n\
+            a=setup:actpass\r\na=sctp-port:5001\r\na=max-message-size:1024\r\n\
+            a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0\r\n\
+            a=candidate:2 1 udp 2122260222 127.0.0.1 50001 typ host generation 0\r\n";
+        let offered: SessionDescription = browser.parse().unwrap();
+        let remote = remote_transport(&offered).unwrap().unwrap();
+        assert_eq!(remote.mid, "0");
+        assert_eq!((remote.sctp_port, remote.max_message_size), (5001, 1024));
+        assert_eq!(remote.candidates.len(), 2);
     }
 }
