@@ -43,12 +43,12 @@
 //!   (its log: "DTLS connect() succeeded! Entering connected mode" on each side), so the
 //!   INITs collide in every Firefox run, and the association comes up regardless.
 //! - Timing: the page's channel opens 5–18 ms after `setRemoteDescription`; the page is
-//!   loaded 1–6 s after Chromium starts and 2–3 s after Firefox starts. A whole run takes
-//!   7–13 s for Chromium and 11–14 s for Firefox, mostly step 4: after oxrtc's `close()`
-//!   (SCTP ABORT, then DTLS close_notify) the page's channel closes and its
-//!   RTCDtlsTransport turns "closed" within 3–30 ms, but `connectionState` stays
+//!   loaded 0.4–6 s after Chromium starts and 1.4–3.5 s after Firefox starts. A whole run
+//!   takes 7–13 s for Chromium and 11–16 s for Firefox, mostly the last case: after
+//!   oxrtc's `close()` (SCTP ABORT, then DTLS close_notify) the page's channel closes
+//!   and its RTCDtlsTransport turns "closed" within 3–30 ms, but `connectionState` stays
 //!   "connected" until ICE consent runs out: "disconnected" after ~6.1 s in Chromium and
-//!   ~8–9 s in Firefox. Neither reports "closed" or "failed".
+//!   8–11 s in Firefox. Neither reports "closed" or "failed".
 //! - Firefox dispatches the messages that arrive with a new channel's DCEP OPEN before
 //!   the promise continuations of the page's `datachannel` handler run: a page that
 //!   attached `onmessage` after an `await` lost oxrtc's first messages in about half
@@ -86,7 +86,7 @@ const OXRTC_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 
 /// Marks the copy of this test binary that runs inside the private network namespace.
 const INSIDE: &str = "OXRTC_PEER_BROWSERS_NS";
 
-/// From the browser's start to the page's verdict. Runs take up to 14 s here, 9 s of it
+/// From the browser's start to the page's verdict. Runs take up to 16 s here, 11 s of it
 /// waiting for the browser's ICE consent timeout; the rest covers a slow browser start on
 /// a loaded machine.
 const PAGE_BUDGET: Duration = Duration::from_secs(40);
