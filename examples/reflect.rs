@@ -1,5 +1,6 @@
-//! A server that answers a browser's offer over HTTP and echoes every data channel
-//! message back: the shape of a handoff target, an SFU's signaling, a WHIP endpoint.
+//! A server that answers a browser's offer over HTTP, echoes every data channel message
+//! back and sends the browser's video (VP8) back to it: the shape of a handoff target,
+//! an SFU's signaling, a WHIP endpoint.
 //!
 //! ```sh
 //! cargo run --release --example reflect -- --listen 127.0.0.1:8080 --ice 127.0.0.1
@@ -16,7 +17,10 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
-use oxrtc::{PeerConnection, PeerConnectionState, RtcConfiguration, RtcSessionDescription, UdpMux};
+use oxrtc::{
+    MediaKind, PeerConnection, PeerConnectionState, RtcConfiguration, RtcSessionDescription,
+    RtpCodecCapability, TrackLocal, UdpMux,
+};
 use oxrtc_examples::http_signaling::{self, Request, Response};
 
 const PAGE: &str = include_str!("web/reflect.html");
@@ -125,6 +129,21 @@ async fn answer(
 ) -> Result<String, Box<dyn std::error::Error>> {
     let offer: RtcSessionDescription = serde_json::from_slice(body)?;
     let pc = PeerConnection::new(config)?;
+    // Media: a VP8 track added before the offer is applied takes the offer's video
+    // section, so the answer sends there; whatever the browser sends comes back on it.
+    let reflected = TrackLocal::new(RtpCodecCapability::vp8(), "reflected", "reflect")?;
+    pc.add_track(&reflected)?;
+    pc.on_track(move |remote| {
+        if remote.kind() != MediaKind::Video {
+            return;
+        }
+        println!("connection {id}: video track in section {:?}", remote.mid());
+        // The browser asks us for keyframes; only its encoder can make one.
+        let source = remote.clone();
+        reflected.on_keyframe_request(move || drop(source.request_keyframe()));
+        let sink = reflected.clone();
+        remote.on_rtp(move |packet| drop(sink.write_rtp(&packet)));
+    });
     pc.on_data_channel(move |channel| {
         println!("connection {id}: channel {:?} opened", channel.label());
         let echo = channel.clone();
