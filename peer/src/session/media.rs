@@ -46,7 +46,8 @@ pub struct RtpCodecCapability {
     pub channels: u16,
     /// The `a=fmtp` parameters we offer.
     pub sdp_fmtp_line: String,
-    /// The `a=rtcp-fb` values we offer (`nack`, `nack pli`, `ccm fir`).
+    /// The `a=rtcp-fb` values we offer (`nack pli`, `ccm fir`: the keyframe requests we
+    /// act on; no plain `nack`, since we do not retransmit).
     pub rtcp_feedback: Vec<String>,
 }
 
@@ -68,7 +69,7 @@ impl RtpCodecCapability {
 
     /// VP8.
     pub fn vp8() -> Self {
-        Self::new("video/VP8", 90_000, 0, "", &["nack", "nack pli", "ccm fir"])
+        Self::new("video/VP8", 90_000, 0, "", &["nack pli", "ccm fir"])
     }
 
     /// VP9, profile 0.
@@ -78,7 +79,7 @@ impl RtpCodecCapability {
             90_000,
             0,
             "profile-id=0",
-            &["nack", "nack pli", "ccm fir"],
+            &["nack pli", "ccm fir"],
         )
     }
 
@@ -89,13 +90,13 @@ impl RtpCodecCapability {
             90_000,
             0,
             "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
-            &["nack", "nack pli", "ccm fir"],
+            &["nack pli", "ccm fir"],
         )
     }
 
     /// AV1.
     pub fn av1() -> Self {
-        Self::new("video/AV1", 90_000, 0, "", &["nack", "nack pli", "ccm fir"])
+        Self::new("video/AV1", 90_000, 0, "", &["nack pli", "ccm fir"])
     }
 
     /// The encoding name: the part of the MIME type after the slash.
