@@ -56,11 +56,12 @@
 //!   listener added"). The page attaches its echo inside the handler itself. Chromium
 //!   delivered them either way.
 //! - When oxrtc offers, it is the ICE controlling side, and it reports `Connected` only
-//!   once its nomination completes, which can be after the channel opened: in one run
-//!   oxrtc's channel opened, echoed and was closed by the page within ~30 ms while the
-//!   connection still said `Connecting`. The page therefore waits for `Connected`
-//!   before it closes that connection. With Firefox (which sends end-of-candidates)
-//!   oxrtc's ICE state reaches `Completed`, with Chromium `Connected`.
+//!   once its nomination completes. In one early run (peer at ea05685) oxrtc's channel
+//!   opened, echoed and was closed by the page within ~30 ms while the connection still
+//!   said `Connecting`; in every later run `Connected` came 3–15 ms after `Checking`,
+//!   before the channel opened. The page waits for `Connected` before it closes that
+//!   connection, so a state that never arrives fails the test. With Firefox (which sends
+//!   end-of-candidates) oxrtc's ICE state reaches `Completed`, with Chromium `Connected`.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
