@@ -36,8 +36,9 @@
 //!   `10.99.0.1 typ host` (it never gathers loopback) and still connects from there to
 //!   oxrtc on 127.0.0.1, so oxrtc binds only 127.0.0.1 for both.
 //! - Answers to oxrtc's offer: both `a=setup:active`, so the browser is the DTLS client
-//!   and oxrtc the server; Firefox's ClientHello (X25519MLKEM768 key share, more than
-//!   one record) is reassembled by oxrtc in every run. To the browsers' offers oxrtc
+//!   and oxrtc the server; Firefox's ClientHello, which carries an X25519MLKEM768 key
+//!   share and is larger than one record (shared/INTEROP.md), is accepted by oxrtc in
+//!   every run. To the browsers' offers oxrtc
 //!   answers `a=setup:active` and is the client, so its own channels get even stream ids.
 //! - SCTP: oxrtc sends INIT whatever its DTLS role; Firefox also connects from both ends
 //!   (its log: "DTLS connect() succeeded! Entering connected mode" on each side), so the
