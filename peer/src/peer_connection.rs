@@ -374,6 +374,12 @@ impl PeerConnection {
         self.shared().callbacks.data_channel.set(f);
     }
 
+    /// `restartIce()`: the next offer restarts ICE (new credentials, new checks) while
+    /// data keeps flowing on the current pair; negotiate to apply it.
+    pub fn restart_ice(&self) {
+        self.mutate(|s| s.restart_ice());
+    }
+
     /// `getStats()`.
     pub async fn get_stats(&self) -> RtcStatsReport {
         self.shared().with_session(|s| s.stats())

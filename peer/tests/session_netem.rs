@@ -654,3 +654,80 @@ fn media_both_ways() {
         n.a_events.contains(&SessionEvent::KeyframeRequest(video))
     });
 }
+
+/// ICE restart, from either side: new credentials in the SDP, checks run again, the
+/// connection and its channel survive.
+#[test]
+fn ice_restart_from_either_side() {
+    let mut net = Net::new(LinkConfig {
+        latency: Duration::from_millis(10),
+        seed: 41,
+        ..LinkConfig::default()
+    });
+    let chat = net
+        .a
+        .create_data_channel(net.now, "chat", &DataChannelInit::default())
+        .unwrap();
+    net.negotiate();
+    net.run_until(Duration::from_secs(10), |n| {
+        n.connected()
+            && !remote_channels(&n.b_events).is_empty()
+            && n.a.channel_info(chat).map(|i| i.state) == Some(DataChannelState::Open)
+    });
+    let theirs = remote_channels(&net.b_events)[0];
+    let ufrag = |s: &Session| {
+        let d = s.local_description().unwrap().sdp;
+        d.lines()
+            .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+            .unwrap()
+            .to_owned()
+    };
+    for round in 0..2 {
+        let (before_a, before_b) = (ufrag(&net.a), ufrag(&net.b));
+        net.a_events.clear();
+        net.b_events.clear();
+        if round == 0 {
+            net.a.restart_ice();
+            net.negotiate();
+        } else {
+            // b restarts and offers this time.
+            net.b.restart_ice();
+            let offer = net.b.create_offer().unwrap();
+            net.b.set_local_description(net.now, offer).unwrap();
+            net.a
+                .set_remote_description(net.now, net.b.local_description().unwrap())
+                .unwrap();
+            let answer = net.a.create_answer().unwrap();
+            net.a.set_local_description(net.now, answer).unwrap();
+            net.b
+                .set_remote_description(net.now, net.a.local_description().unwrap())
+                .unwrap();
+        }
+        assert_ne!(
+            ufrag(&net.a),
+            before_a,
+            "round {round}: a has new credentials"
+        );
+        assert_ne!(
+            ufrag(&net.b),
+            before_b,
+            "round {round}: b has new credentials"
+        );
+        net.run_until(Duration::from_secs(10), |n| {
+            n.a_events.iter().any(|e| {
+                matches!(
+                    e,
+                    SessionEvent::IceConnectionStateChange(
+                        oxrtc::IceConnectionState::Connected | oxrtc::IceConnectionState::Completed
+                    )
+                )
+            })
+        });
+        let sent = Bytes::from(format!("after restart {round}"));
+        net.a.send(net.now, chat, true, sent.clone()).unwrap();
+        net.run_until(Duration::from_secs(10), |n| {
+            messages(&n.b_events, theirs).contains(&sent)
+        });
+        assert!(net.connected());
+    }
+}

@@ -289,6 +289,8 @@ pub struct Session {
     /// Which transceiver a remote SSRC belongs to, once known.
     remote_ssrcs: std::collections::HashMap<u32, TransceiverId>,
     cname: String,
+    /// New ICE credentials for the next offer, after `restart_ice`.
+    restart_credentials: Option<Credentials>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<SessionEvent>,
 }
@@ -372,6 +374,7 @@ impl Session {
             srtp: None,
             remote_ssrcs: std::collections::HashMap::new(),
             cname,
+            restart_credentials: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         })
@@ -607,7 +610,10 @@ impl Session {
     // ----- JSEP -----
 
     fn local_transport(&self) -> LocalTransport<'_> {
-        let credentials = self.ice.local_credentials();
+        let credentials = self
+            .restart_credentials
+            .as_ref()
+            .unwrap_or_else(|| self.ice.local_credentials());
         LocalTransport {
             ufrag: &credentials.ufrag,
             pwd: &credentials.pwd,
@@ -756,6 +762,16 @@ impl Session {
         // Our own credentials must be what the description carries: the application may
         // reorder or drop lines, but cannot give us another transport.
         let data = sdp::local_transport_section(&parsed);
+        if let (Some((_, ufrag, pwd)), Some(new)) = (&data, &self.restart_credentials) {
+            // RFC 8445 §9: our restart offer is applied: new credentials from now on.
+            if desc.sdp_type == SdpType::Offer && *ufrag == new.ufrag && *pwd == new.pwd {
+                let new = self.restart_credentials.take();
+                self.ice
+                    .restart(new)
+                    .map_err(|e| Error::Operation(e.to_string()))?;
+                self.announce_restarted_gathering();
+            }
+        }
         if let Some((_, ufrag, pwd)) = &data {
             let ours = self.ice.local_credentials();
             if *ufrag != ours.ufrag || *pwd != ours.pwd {
@@ -816,12 +832,22 @@ impl Session {
         }
         let parsed: SessionDescription = desc.sdp.parse()?;
         let transport = sdp::remote_transport(&parsed)?;
-        if let (Some(old), Some(new)) = (&self.remote_transport, &transport) {
-            if old.ufrag != new.ufrag || old.pwd != new.pwd {
-                return Err(Error::InvalidAccess(
-                    "the peer restarted ICE; ICE restart is not supported yet".into(),
-                ));
-            }
+        let restarted = match (&self.remote_transport, &transport) {
+            (Some(old), Some(new)) => old.ufrag != new.ufrag || old.pwd != new.pwd,
+            _ => false,
+        };
+        if restarted && desc.sdp_type == SdpType::Offer && self.signaling == SignalingState::Stable
+        {
+            // RFC 8445 §9: the peer restarts; we restart with it, and our answer
+            // carries our new credentials.
+            self.ice
+                .restart(None)
+                .map_err(|e| Error::Operation(e.to_string()))?;
+            self.announce_restarted_gathering();
+        } else if restarted && self.ice.remote_credentials().is_some() {
+            return Err(Error::InvalidAccess(
+                "new ICE credentials in an answer to an offer that did not restart".into(),
+            ));
         }
         match (desc.sdp_type, self.signaling) {
             (SdpType::Offer, SignalingState::Stable | SignalingState::HaveRemoteOffer) => {
@@ -866,6 +892,9 @@ impl Session {
             self.remote_transport = transport;
         }
         self.remote = Some((desc.sdp_type, parsed));
+        if restarted && self.transport_started {
+            self.apply_remote_ice(now)?;
+        }
         if self.signaling == SignalingState::Stable {
             self.start_transport(now)?;
         }
@@ -1292,13 +1321,23 @@ impl Session {
         if self.transport_started {
             return Ok(());
         }
-        let Some(remote) = self.remote_transport.clone() else {
-            return Ok(());
-        };
-        if self.transport_mid.is_none() {
+        if self.remote_transport.is_none() || self.transport_mid.is_none() {
             return Ok(());
         }
         self.transport_started = true;
+        self.apply_remote_ice(now)?;
+        if self.dtls_role == Some(oxrtc_dtls::Role::Server) {
+            self.create_dtls(now);
+        }
+        Ok(())
+    }
+
+    /// Gives the agent the peer's credentials and candidates (at the start, and after
+    /// an ICE restart).
+    fn apply_remote_ice(&mut self, now: Instant) -> Result<(), Error> {
+        let Some(remote) = self.remote_transport.clone() else {
+            return Ok(());
+        };
         self.ice
             .set_remote_credentials(Credentials {
                 ufrag: remote.ufrag.clone(),
@@ -1316,10 +1355,26 @@ impl Session {
         }
         // The agent learns the time from its timer; checks start with this first tick.
         self.ice.handle_timeout(now);
-        if self.dtls_role == Some(oxrtc_dtls::Role::Server) {
-            self.create_dtls(now);
-        }
         Ok(())
+    }
+
+    /// `restartIce()`: the next offer carries new ICE credentials; when both sides have
+    /// applied it, ICE checks again (RFC 8445 §9) while data keeps flowing on the old
+    /// pair.
+    pub fn restart_ice(&mut self) {
+        if !self.closed {
+            self.restart_credentials = Some(Credentials::random(&mut self.rng));
+        }
+    }
+
+    /// After a restart: gathering starts over under the new ufrag (W3C: the state goes
+    /// back to `gathering`, every candidate is announced again).
+    fn announce_restarted_gathering(&mut self) {
+        if self.gathering_announced == GatheringState::New {
+            return;
+        }
+        self.gathering_announced = GatheringState::New;
+        self.start_gathering();
     }
 
     fn create_dtls(&mut self, now: Instant) {
