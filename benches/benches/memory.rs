@@ -23,6 +23,10 @@
 //!   remote, after the connectivity checks and nomination succeeded over an in-memory
 //!   network (oxrtc-ice `Agent`).
 //!
+//! - peer: two `oxrtc::session::Session`s connected in memory with one data channel open,
+//!   sharing one certificate (as a server shares one): the whole connection without its
+//!   driver.
+//!
 //! The sum line adds one side of each layer, two SRTP contexts (protect + unprotect): an
 //! approximation of what one data + media connection's layers hold, since the peer crate
 //! that composes them does not exist yet.
@@ -348,6 +352,81 @@ fn ice_rows() -> Vec<Row> {
     }]
 }
 
+// ---------------------------------------------------------------- whole session
+
+/// Two `oxrtc::session::Session`s, negotiated and connected in memory (ICE, DTLS,
+/// SCTP), one data channel open on both sides, every event drained: what one
+/// PeerConnection holds without its driver (sockets, task, receive buffer).
+fn session_pair(
+    i: usize,
+    certificate: &oxrtc::dtls::Certificate,
+) -> (oxrtc::session::Session, oxrtc::session::Session) {
+    use oxrtc::session::{Session, SessionConfig, SessionEvent};
+    let now = Instant::now();
+    let make = |seed: u8| {
+        Session::new(SessionConfig {
+            certificate: Some(certificate.clone()),
+            rng_seed: Some([seed; 32]),
+            ..SessionConfig::default()
+        })
+        .expect("session")
+    };
+    let (mut a, mut b) = (make(1 + (i % 200) as u8), make(201));
+    let port = 10_000 + i as u16 * 2;
+    let (addr_a, addr_b): (SocketAddr, SocketAddr) = (
+        format!("10.1.0.1:{port}").parse().expect("addr"),
+        format!("10.1.0.2:{port}").parse().expect("addr"),
+    );
+    a.add_local_candidate(addr_a).expect("candidate");
+    b.add_local_candidate(addr_b).expect("candidate");
+    a.end_of_local_candidates();
+    b.end_of_local_candidates();
+    let chat = a
+        .create_data_channel(now, "chat", &oxrtc::DataChannelInit::default())
+        .expect("channel");
+    let offer = a.create_offer().expect("offer");
+    a.set_local_description(now, offer).expect("sld");
+    b.set_remote_description(now, a.local_description().expect("offer"))
+        .expect("srd");
+    let answer = b.create_answer().expect("answer");
+    b.set_local_description(now, answer).expect("sld");
+    a.set_remote_description(now, b.local_description().expect("answer"))
+        .expect("srd");
+    let (mut opened, mut announced) = (false, false);
+    for _ in 0..200 {
+        a.handle_timeout(now);
+        b.handle_timeout(now);
+        while let Some(t) = a.poll_transmit() {
+            b.handle_receive(now, t.remote, t.local, &t.data);
+        }
+        while let Some(t) = b.poll_transmit() {
+            a.handle_receive(now, t.remote, t.local, &t.data);
+        }
+        while let Some(e) = a.poll_event() {
+            opened |= e == SessionEvent::DataChannelOpen(chat);
+        }
+        while let Some(e) = b.poll_event() {
+            announced |= matches!(e, SessionEvent::DataChannel(_));
+        }
+        if opened && announced {
+            break;
+        }
+    }
+    assert!(opened && announced, "sessions connect in memory");
+    (a, b)
+}
+
+fn session_rows() -> Vec<Row> {
+    let certificate = oxrtc::dtls::Certificate::generate().expect("certificate");
+    vec![Row {
+        layer: "peer",
+        name: "oxrtc Session",
+        sides: ("offerer", "answerer"),
+        heap: measure(|i| session_pair(i, &certificate)),
+        inline: size_of::<oxrtc::session::Session>(),
+    }]
+}
+
 // ---------------------------------------------------------------- report
 
 fn main() {
@@ -357,6 +436,7 @@ fn main() {
     rows.extend(sctp_rows());
     rows.extend(srtp_rows());
     rows.extend(ice_rows());
+    rows.extend(session_rows());
 
     println!("memory per connection: live heap bytes per instance, N = {N} kept alive");
     println!(
@@ -427,5 +507,10 @@ fn main() {
     );
     println!(
         "  ROADMAP whole-connection figures: webrtc-rs 245 KiB, str0m 67 KiB; aim: half the best"
+    );
+    println!(
+        "whole sans-IO session (ICE + DTLS + SCTP + descriptions, one channel): {} per connection \
+         (the tokio PeerConnection adds its driver: see the e2e bench)",
+        kib(find("oxrtc Session").total())
     );
 }

@@ -285,7 +285,12 @@ pub struct Session {
     /// The m-line order of the last description (offered or answered).
     sections: Vec<Section>,
     next_mid: u32,
-    srtp: Option<SrtpContexts>,
+    // Boxed: two contexts hold their key schedules inline (about 4 KiB), which a
+    // data-only connection should not carry.
+    srtp: Option<Box<SrtpContexts>>,
+    /// DTLS-SRTP keys, turned into contexts when media first needs them: a data-only
+    /// connection never pays for the key schedules.
+    srtp_keys: Option<oxrtc_dtls::SrtpKeyingMaterial>,
     /// Which transceiver a remote SSRC belongs to, once known.
     remote_ssrcs: std::collections::HashMap<u32, TransceiverId>,
     cname: String,
@@ -372,6 +377,7 @@ impl Session {
             sections: Vec::new(),
             next_mid: 0,
             srtp: None,
+            srtp_keys: None,
             remote_ssrcs: std::collections::HashMap::new(),
             cname,
             restart_credentials: None,
@@ -754,7 +760,7 @@ impl Session {
         }
         let parsed = if desc.sdp.trim().is_empty() {
             self.last_created
-                .clone()
+                .take()
                 .ok_or(Error::InvalidState("nothing created to set"))?
         } else {
             desc.sdp.parse::<SessionDescription>()?
@@ -810,6 +816,8 @@ impl Session {
             });
         }
         self.local = Some((desc.sdp_type, parsed));
+        // Applied: the created copy is no longer needed.
+        self.last_created = None;
         self.start_gathering();
         if self.signaling == SignalingState::Stable {
             self.start_transport(now)?;
@@ -1105,6 +1113,7 @@ impl Session {
         timestamp: u32,
         payload: &[u8],
     ) -> Result<(), Error> {
+        self.ensure_srtp();
         let Some(t) = self.transceivers.get_mut(id.0 as usize) else {
             return Err(Error::InvalidArgument("no such transceiver"));
         };
@@ -1151,6 +1160,7 @@ impl Session {
 
     /// Asks the peer for a keyframe of what it sends on a transceiver (RTCP PLI).
     pub fn request_keyframe(&mut self, now: Instant, id: TransceiverId) -> Result<(), Error> {
+        self.ensure_srtp();
         let Some(t) = self.transceivers.get(id.0 as usize) else {
             return Err(Error::InvalidArgument("no such transceiver"));
         };
@@ -1191,6 +1201,16 @@ impl Session {
         }
     }
 
+    /// The SRTP contexts, built from the DTLS keys on first use.
+    fn ensure_srtp(&mut self) {
+        if self.srtp.is_some() {
+            return;
+        }
+        if let Some(keys) = self.srtp_keys.take() {
+            self.start_srtp(&keys);
+        }
+    }
+
     fn start_srtp(&mut self, keys: &oxrtc_dtls::SrtpKeyingMaterial) {
         let profile = match keys.profile {
             oxrtc_dtls::SrtpProfile::Aes128CmHmacSha1_80 => {
@@ -1208,13 +1228,14 @@ impl Session {
             oxrtc_srtp::SessionKeys::from_dtls_keying_material(profile, keys.as_bytes(), is_client)
                 .and_then(|k| k.contexts(oxrtc_srtp::Config::default()));
         match contexts {
-            Ok((local, remote)) => self.srtp = Some(SrtpContexts { local, remote }),
+            Ok((local, remote)) => self.srtp = Some(Box::new(SrtpContexts { local, remote })),
             Err(e) => log::debug!("SRTP keys refused: {e}"),
         }
     }
 
     /// An SRTP or SRTCP datagram (RFC 7983: first byte 128–191).
     fn receive_media(&mut self, data: &[u8]) {
+        self.ensure_srtp();
         let Some(srtp) = &mut self.srtp else {
             return;
         };
@@ -1720,9 +1741,7 @@ impl Session {
                 ..
             } => {
                 self.dtls_state = DtlsState::Connected;
-                if let Some(keys) = &srtp_keying_material {
-                    self.start_srtp(keys);
-                }
+                self.srtp_keys = srtp_keying_material;
                 if self.remote_transport.as_ref().is_some_and(|t| t.has_data) {
                     self.start_sctp(now);
                 }
