@@ -62,6 +62,7 @@ mod description;
 mod error;
 mod peer_connection;
 pub mod session;
+mod socket;
 mod track;
 mod udp_mux;
 

@@ -13,8 +13,6 @@ use std::task::Poll;
 use std::time::Instant;
 
 use oxrtc_dtls::Certificate;
-use tokio::io::ReadBuf;
-use tokio::net::UdpSocket;
 use tokio::sync::Notify;
 
 use crate::callbacks::Callback;
@@ -26,6 +24,7 @@ use crate::session::{
     PeerConnectionState, RtcStatsReport, Session, SessionConfig, SessionEvent, SignalingState,
     TransceiverId, Transmit,
 };
+use crate::socket::Socket;
 use crate::track::{TrackCallbacks, TrackLocal, TrackRemote};
 use crate::udp_mux::{MuxBinding, UdpMux};
 
@@ -172,8 +171,8 @@ impl PeerConnection {
         } else {
             bind_sockets(&config.bind_addresses)?
         };
-        for (addr, _) in &sockets {
-            session.add_local_candidate(*addr)?;
+        for socket in &sockets {
+            session.add_local_candidate(socket.addr)?;
         }
         if let Some(mux) = &config.udp_mux {
             session.add_local_candidate(mux.local_addr())?;
@@ -392,7 +391,7 @@ impl PeerConnection {
 }
 
 /// One UDP socket per configured address (or per interface address when none is).
-fn bind_sockets(addresses: &[SocketAddr]) -> Result<Vec<(SocketAddr, UdpSocket)>, Error> {
+fn bind_sockets(addresses: &[SocketAddr]) -> Result<Vec<Socket>, Error> {
     let addresses: Vec<SocketAddr> = if addresses.is_empty() {
         oxrtc_ice::gather::local_addresses(&oxrtc_ice::gather::HostConfig::default())?
             .into_iter()
@@ -408,34 +407,27 @@ fn bind_sockets(addresses: &[SocketAddr]) -> Result<Vec<(SocketAddr, UdpSocket)>
                 "bind addresses must be specific: a wildcard is not a candidate",
             ));
         }
-        let socket = std::net::UdpSocket::bind(addr)?;
-        socket.set_nonblocking(true)?;
-        let socket = UdpSocket::from_std(socket)?;
-        sockets.push((socket.local_addr()?, socket));
+        sockets.push(Socket::bind(addr)?);
     }
     Ok(sockets)
 }
 
-/// The largest datagram we read: above any path MTU we use, so nothing is truncated.
-const RECEIVE_BUFFER: usize = 2048;
-
 /// What woke the driver.
 enum Wake {
-    Datagram {
-        socket: usize,
-        len: usize,
-        from: SocketAddr,
-    },
+    Received,
     Timer,
     Api,
 }
 
+/// Batches read per wake-up before the driver sends what they produced.
+const RECEIVE_BATCHES_PER_WAKE: usize = 8;
+
 /// The driver: send, dispatch, wait for a datagram, the timer or an API call; repeat
 /// until the connection is closed and everything it had to send is sent.
 async fn drive(shared: Arc<Shared>, sockets: Sockets) {
-    let mut buf = vec![0u8; RECEIVE_BUFFER];
     let mut transmits: Vec<Transmit> = Vec::new();
     let mut events: Vec<SessionEvent> = Vec::new();
+    let mut scratch: Vec<u8> = Vec::new();
     loop {
         let (deadline, closed) = shared.with_session(|s| {
             transmits.extend(std::iter::from_fn(|| s.poll_transmit()));
@@ -445,9 +437,8 @@ async fn drive(shared: Arc<Shared>, sockets: Sockets) {
                 s.connection_state() == PeerConnectionState::Closed,
             )
         });
-        for t in transmits.drain(..) {
-            send(&sockets, &t).await;
-        }
+        send_all(&sockets, &transmits, &mut scratch).await;
+        transmits.clear();
         dispatch(&shared, &mut events);
         if closed {
             shared.release_callbacks();
@@ -462,21 +453,30 @@ async fn drive(shared: Arc<Shared>, sockets: Sockets) {
                 if api.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(Wake::Api);
                 }
-                for (i, (_, socket)) in sockets.owned.iter().enumerate() {
-                    let mut read = ReadBuf::new(&mut buf);
-                    match socket.poll_recv_from(cx, &mut read) {
-                        Poll::Ready(Ok(from)) => {
-                            return Poll::Ready(Wake::Datagram {
-                                socket: i,
-                                len: read.filled().len(),
-                                from,
-                            })
+                let now = Instant::now();
+                let mut received = false;
+                for socket in &sockets.owned {
+                    // Drain several batches before producing output: one wake-up, one
+                    // flush, one SACK per batch.
+                    for _ in 0..RECEIVE_BATCHES_PER_WAKE {
+                        let mut session = lock(&shared.session);
+                        let mut handle = |from: SocketAddr, data: &[u8]| {
+                            session.handle_receive(now, socket.addr, from, data);
+                        };
+                        match socket.poll_receive(cx, &mut handle) {
+                            Poll::Ready(Ok(_)) => received = true,
+                            // ICMP errors (port unreachable) surface here: not fatal for
+                            // a connectionless socket.
+                            Poll::Ready(Err(e)) => {
+                                log::debug!("receive error: {e}");
+                                break;
+                            }
+                            Poll::Pending => break,
                         }
-                        // ICMP errors (port unreachable) surface here on some systems:
-                        // not fatal for a connectionless socket.
-                        Poll::Ready(Err(e)) => log::debug!("receive error: {e}"),
-                        Poll::Pending => {}
                     }
+                }
+                if received {
+                    return Poll::Ready(Wake::Received);
                 }
                 if sleep.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(Wake::Timer);
@@ -487,27 +487,40 @@ async fn drive(shared: Arc<Shared>, sockets: Sockets) {
         };
         let now = Instant::now();
         match woken {
-            Wake::Datagram { socket, len, from } => {
-                let local = sockets.owned[socket].0;
-                shared.with_session(|s| {
-                    s.handle_receive(now, local, from, &buf[..len]);
-                    // Drain what else is waiting before producing output: one wake-up,
-                    // one flush, one SACK per batch.
-                    for (addr, sock) in &sockets.owned {
-                        for _ in 0..64 {
-                            match sock.try_recv_from(&mut buf) {
-                                Ok((n, from)) => s.handle_receive(now, *addr, from, &buf[..n]),
-                                Err(_) => break,
-                            }
-                        }
-                    }
-                    if s.poll_timeout().is_some_and(|t| t <= now) {
-                        s.handle_timeout(now);
-                    }
-                });
-            }
+            Wake::Received => shared.with_session(|s| {
+                if s.poll_timeout().is_some_and(|t| t <= now) {
+                    s.handle_timeout(now);
+                }
+            }),
             Wake::Timer => shared.with_session(|s| s.handle_timeout(now)),
             Wake::Api => {}
+        }
+    }
+}
+
+/// Sends the transmits in order; consecutive ones on one path go out as one batch.
+async fn send_all(sockets: &Sockets, transmits: &[Transmit], scratch: &mut Vec<u8>) {
+    let mut rest = transmits;
+    while let Some(first) = rest.first() {
+        let run = rest
+            .iter()
+            .take_while(|t| t.local == first.local && t.remote == first.remote)
+            .count();
+        let (batch, tail) = rest.split_at(run);
+        rest = tail;
+        if let Some(socket) = sockets.owned.iter().find(|s| s.addr == first.local) {
+            let datagrams: Vec<&[u8]> = batch.iter().map(|t| t.data.as_slice()).collect();
+            socket.send_run(first.remote, &datagrams, scratch).await;
+            continue;
+        }
+        let Some(mux) = sockets.mux.as_ref().filter(|m| m.mux.local == first.local) else {
+            log::debug!("no socket for {}", first.local);
+            continue;
+        };
+        for t in batch {
+            if let Err(e) = mux.mux.socket.send_to(&t.data, t.remote).await {
+                log::debug!("send to {} failed: {e}", t.remote);
+            }
         }
     }
 }
@@ -518,29 +531,9 @@ fn far_future() -> tokio::time::Instant {
 
 /// The sockets a connection sends from: its own, and a shared mux's.
 struct Sockets {
-    owned: Vec<(SocketAddr, UdpSocket)>,
+    owned: Vec<Socket>,
     /// Unregisters from the mux when the driver ends.
     mux: Option<MuxBinding>,
-}
-
-async fn send(sockets: &Sockets, t: &Transmit) {
-    let owned = sockets
-        .owned
-        .iter()
-        .find(|(addr, _)| *addr == t.local)
-        .map(|(_, s)| s);
-    let shared = sockets
-        .mux
-        .as_ref()
-        .filter(|m| m.mux.local == t.local)
-        .map(|m| &m.mux.socket);
-    let Some(socket) = owned.or(shared) else {
-        log::debug!("no socket for {}", t.local);
-        return;
-    };
-    if let Err(e) = socket.send_to(&t.data, t.remote).await {
-        log::debug!("send to {} failed: {e}", t.remote);
-    }
 }
 
 /// Runs the callbacks for `events`, in order, without the session lock.
