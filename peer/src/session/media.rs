@@ -325,6 +325,25 @@ pub(crate) fn remote_media(media: &MediaDescription) -> Option<RemoteMedia> {
         })
         .collect();
     ssrcs.dedup();
+    // RFC 4588 §8.1, RFC 5956 §4.1: after the first, the SSRCs of an FID or FEC-FR group
+    // carry repair packets. A keyframe request must name the stream the encoder sends
+    // (RFC 4585 §6.3.1): Firefox ignores a PLI for its RTX SSRC, which it declares even
+    // when no RTX is negotiated. Only media SSRCs are kept.
+    let repair: Vec<u32> = media
+        .attributes
+        .iter()
+        .filter_map(|a| match a {
+            Attribute::SsrcGroup(g)
+                if g.semantics.eq_ignore_ascii_case("FID")
+                    || g.semantics.eq_ignore_ascii_case("FEC-FR") =>
+            {
+                Some(g.ssrcs.iter().skip(1).copied())
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    ssrcs.retain(|s| !repair.contains(s));
     Some(RemoteMedia {
         kind,
         direction: media.direction().unwrap_or(Direction::SendRecv),
@@ -448,5 +467,24 @@ mod tests {
             .capability
             .sdp_fmtp_line
             .contains("profile-level-id=640c1f"));
+    }
+
+    /// Firefox 153's offer after `setCodecPreferences([VP8])`: no RTX payload type, but
+    /// still its RTX SSRC in an FID group. A PLI for that SSRC is ignored, so only the
+    /// media SSRC may be the track's.
+    #[test]
+    fn repair_ssrcs_are_not_media_ssrcs() {
+        let section = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 120\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n\
+            a=rtpmap:120 VP8/90000\r\n\
+            a=ssrc:380301908 cname:{d535bbf6}\r\na=ssrc:595229267 cname:{d535bbf6}\r\n\
+            a=ssrc-group:FID 380301908 595229267\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 120\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=sendonly\r\n\
+            a=rtpmap:120 VP8/90000\r\n\
+            a=ssrc-group:FEC-FR 11 12\r\na=ssrc:11 cname:x\r\na=ssrc:12 cname:x\r\n\
+            a=ssrc:13 cname:x\r\n";
+        let desc: SessionDescription = section.parse().unwrap();
+        assert_eq!(remote_media(&desc.media[0]).unwrap().ssrcs, vec![380301908]);
+        assert_eq!(remote_media(&desc.media[1]).unwrap().ssrcs, vec![11, 13]);
     }
 }
