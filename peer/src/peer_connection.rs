@@ -419,6 +419,10 @@ enum Wake {
     Api,
 }
 
+/// Buffer sizes a driver keeps between wake-ups; larger ones are freed.
+const IDLE_SCRATCH: usize = 16 * 1024;
+const IDLE_QUEUE: usize = 64;
+
 /// Batches read per wake-up before the driver sends what they produced.
 const RECEIVE_BATCHES_PER_WAKE: usize = 8;
 
@@ -440,6 +444,17 @@ async fn drive(shared: Arc<Shared>, sockets: Sockets) {
         send_all(&sockets, &transmits, &mut scratch).await;
         transmits.clear();
         dispatch(&shared, &mut events);
+        // A burst leaves large buffers behind; an idle connection should not keep them
+        // (a GSO batch alone is up to 64 KB).
+        if scratch.capacity() > IDLE_SCRATCH {
+            scratch = Vec::new();
+        }
+        if transmits.capacity() > IDLE_QUEUE {
+            transmits = Vec::new();
+        }
+        if events.capacity() > IDLE_QUEUE {
+            events = Vec::new();
+        }
         if closed {
             shared.release_callbacks();
             return;
