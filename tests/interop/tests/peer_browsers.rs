@@ -1,4 +1,5 @@
-//! oxrtc's PeerConnection data channels against headless Chromium and Firefox ESR.
+//! oxrtc's PeerConnection against headless Chromium and Firefox ESR: data channels and
+//! media.
 //!
 //! Each browser runs with this test in a private network namespace (`unshare --net
 //! --pid`): the outer test re-executes this binary there with only `lo` up (plus a veth
@@ -6,7 +7,11 @@
 //! `scripts/peer_browsers/page.html` over a small HTTP server on 127.0.0.1, plays the
 //! other peer with [`PeerConnection`] on 127.0.0.1, starts the browser on the page and
 //! waits for its verdict. Signaling is non-trickle: each side sends its description once
-//! gathering is complete. The page runs, in order:
+//! gathering is complete. Each browser is started twice, once per [`Suite`]: data
+//! channels (`*_data_channels`, the cases in page.html) and media (`*_media`, the cases
+//! in `media.js`, with oxrtc's side in `peer_browsers/media.rs`).
+//!
+//! The data channel page runs, in order:
 //!
 //! - an in-page check (two RTCPeerConnections of the page), so that a browser that
 //!   cannot connect at all in the namespace is not blamed on oxrtc;
@@ -23,8 +28,30 @@
 //! - case 4: oxrtc closes the first connection: the page's channel and DTLS transport
 //!   close and its `connectionState` leaves "connected".
 //!
+//! The media page runs the same in-page check, then these cases, each with its own time
+//! limits and each even when one before it failed:
+//!
+//! - reflect, per video codec (Chromium: VP8, VP9, H.264, AV1; Firefox: VP8, VP9, AV1):
+//!   the page sends its fake camera with only that codec left by `setCodecPreferences`;
+//!   oxrtc answers with a `TrackLocal` of the codec added before the offer is applied
+//!   (`examples/reflect.rs`), checks every packet's payload type against the answer and
+//!   the chosen codec, and sends the stream back, joining it as a late SFU subscriber
+//!   would: everything up to the end of the first keyframe is dropped. The page's
+//!   receiver must then ask for a keyframe, oxrtc pass the request to the page's sender,
+//!   and the returned track reach 30 decoded frames with a width within 10 s, under the
+//!   chosen codec's `mimeType`, with `pliCount` + `firCount` ≥ 1;
+//! - reflect-opus: the fake microphone, sent back from the first packet; the page plays
+//!   the returned track (muted) and wants 50 packets and decoded samples within 10 s;
+//! - recvonly: oxrtc offers a receive-only video section and a data channel; the page
+//!   answers with its camera; oxrtc checks the payload type, sends a PLI after 700 ms
+//!   without a keyframe, twice, and wants a keyframe (VP8: S bit, partition 0, P bit 0,
+//!   by `Depayloader::is_keyframe`) within 3 s of each; the page's sender must count
+//!   both PLIs.
+//!
 //! Any failure on either side fails the test with the step, the page's log, oxrtc's
-//! events with times, and the browser's output; a hang fails after [`PAGE_BUDGET`].
+//! events with times, and the browser's output; a hang fails after [`PAGE_BUDGET`]
+//! ([`MEDIA_PAGE_BUDGET`] for media). The media facts include each case's offer and
+//! answer SDP and `getStats()` of both directions with their codecs.
 //! `OXRTC_PEER_BROWSERS_SELFCHECK=1` runs only the in-page check; `MOZ_LOG=DataChannel:5` (set
 //! for the test run) puts Firefox's data channel log into the failure report.
 //!
@@ -63,6 +90,45 @@
 //!   before the channel opened. The page waits for `Connected` before it closes that
 //!   connection, so a state that never arrives fails the test. With Firefox (which sends
 //!   end-of-candidates) oxrtc's ICE state reaches `Completed`, with Chromium `Connected`.
+//!
+//! What the browsers do with media, as measured here:
+//! - Sources: Chromium's fake camera is 640x480 at 20 fps (the page's `frameRate: 30` is
+//!   not met), Firefox's 640x480 at 30 fps; both microphones give Opus 48000/2.
+//! - Offers with one codec left (payload types as offered): Chromium VP8 96; VP9 98
+//!   (profile-id=0) and 100 (profile-id=2), its receive-only profiles 1 and 3 left out;
+//!   H.264 102/104 (42001f, packetization-mode 1/0), 108/114 (42e01f), 116/39 (4d001f),
+//!   its f4001f capability left out; AV1 45 (level-idx=5;profile=0;tier=0); Opus 111
+//!   (minptime=10;useinbandfec=1). Firefox VP8 120 and VP9 121 (both
+//!   max-fs=12288;max-fr=60, no profile-id), AV1 99 (no fmtp), Opus 109
+//!   (maxplaybackrate=48000;stereo=1;useinbandfec=1); no H.264 (shared/INTEROP.md).
+//!   oxrtc answers the mode-1 H.264 entries (102, 108, 116) and both VP9 profiles;
+//!   Chromium sends on the first, 102 (Baseline 42001f).
+//! - Firefox still writes `a=rtcp-fb` lines for payload types its m-line no longer
+//!   lists, and declares an RTX SSRC (`a=ssrc-group:FID <media> <rtx>`) with no RTX
+//!   negotiated; Chromium declares one SSRC once RTX is removed. oxrtc used to count the
+//!   RTX SSRC as the track's, and its PLIs named whichever of the two SSRCs a hash map
+//!   gave first: in the run that found it, the RTX one in all three video cases, whose 50
+//!   PLIs each Firefox's sender ignored (outbound `pliCount` 0) while no frame decoded.
+//!   `remote_media` now leaves repair SSRCs out, and one PLI brings the keyframe.
+//! - Answers to oxrtc's receive-only offer (VP8 96, VP9 98, H.264 102, AV1 45): Chromium
+//!   keeps all four, Firefox leaves out H.264 and answers VP9 with max-fs/max-fr instead
+//!   of profile-id=0; both send VP8.
+//! - Codecs at work (Chromium): libvpx both ways, OpenH264 to FFmpeg, libaom to dav1d.
+//!   The reflection is lossless: the page's sender and receiver agree on packets and
+//!   frames (e.g. 42/42 packets, 32/32 frames), with no loss, NACK or retransmission.
+//! - Keyframes: each stream starts with one and neither encoder sends another by itself
+//!   within a run; with the PLI left out, none came for 3 s. PLIs are answered in 13–47
+//!   ms by Chromium (at most about a frame at 20 fps) and 12–35 ms by Firefox. At the
+//!   late join Chromium's receiver sends one PLI at the first delta frame (for H.264
+//!   often a second 40 ms later); Firefox's repeats it every 200 ms until a keyframe
+//!   arrives.
+//! - Chromium decodes received audio only while something plays it: without a player
+//!   its inbound-rtp counts packets and `packetsDiscarded` but `totalSamplesReceived`
+//!   stays 0. A muted `<audio>` element is enough.
+//! - Timing: 30 frames decoded 1.6–1.7 s after the answer is applied in Chromium (at 20
+//!   fps; H.264 2.1–2.2 s, OpenH264 starts later), 1.05–1.15 s in Firefox; 50 Opus
+//!   packets back after 1.0–1.05 s. A whole media run takes 11.6–12.6 s for Chromium and
+//!   7.3–9.0 s for Firefox, the four runs together 39–50 s.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -82,16 +148,25 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+// In a directory of its own, so Cargo does not take it for a test crate.
+#[path = "peer_browsers/media.rs"]
+mod media;
+
 /// oxrtc's only socket, for both browsers: Firefox reaches it from its 10.99.0.1 address.
 const OXRTC_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
 /// Marks the copy of this test binary that runs inside the private network namespace.
 const INSIDE: &str = "OXRTC_PEER_BROWSERS_NS";
 
-/// From the browser's start to the page's verdict. Runs take up to 16 s here, 11 s of it
-/// waiting for the browser's ICE consent timeout; the rest covers a slow browser start on
-/// a loaded machine.
+/// From the browser's start to the page's verdict, data channels: runs take up to 16 s
+/// here, 11 s of it waiting for the browser's ICE consent timeout; the rest covers a slow
+/// browser start on a loaded machine.
 const PAGE_BUDGET: Duration = Duration::from_secs(40);
+
+/// The same for the media suite. Runs take 7–13 s; the page starts no case after 35 s
+/// and a failing case ends within ~25 s (gathering, decoding, waiting for oxrtc), so
+/// even a run where every case fails reports its verdict.
+const MEDIA_PAGE_BUDGET: Duration = Duration::from_secs(75);
 
 /// Backstop for the whole namespace child (browser start, page, teardown), in case the
 /// inner test hangs outside its own timeout.
@@ -121,11 +196,13 @@ impl Browser {
         }
     }
 
-    /// The `#[ignore]`d test that does the work inside the namespace.
-    fn inner_test(self) -> &'static str {
-        match self {
-            Browser::Chromium => "inner_chromium",
-            Browser::Firefox => "inner_firefox",
+    /// The `#[ignore]`d test that does the work of `suite` inside the namespace.
+    fn inner_test(self, suite: Suite) -> &'static str {
+        match (self, suite) {
+            (Browser::Chromium, Suite::DataChannels) => "inner_chromium",
+            (Browser::Firefox, Suite::DataChannels) => "inner_firefox",
+            (Browser::Chromium, Suite::Media) => "inner_chromium_media",
+            (Browser::Firefox, Suite::Media) => "inner_firefox_media",
         }
     }
 
@@ -141,6 +218,30 @@ impl Browser {
                  ip addr add 10.99.0.1/24 dev veth0; ip link set veth0 up; ip link set veth1 up; \
                  ip route add default dev veth0"
             }
+        }
+    }
+}
+
+/// What a browser run covers: one page, one set of oxrtc endpoints, one budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Suite {
+    DataChannels,
+    Media,
+}
+
+impl Suite {
+    /// The page's `suite` parameter.
+    fn name(self) -> &'static str {
+        match self {
+            Suite::DataChannels => "datachannels",
+            Suite::Media => "media",
+        }
+    }
+
+    fn page_budget(self) -> Duration {
+        match self {
+            Suite::DataChannels => PAGE_BUDGET,
+            Suite::Media => MEDIA_PAGE_BUDGET,
         }
     }
 }
@@ -167,6 +268,7 @@ const FIREFOX_PREFS: &[(&str, &str)] = &[
     ("media.peerconnection.ice.obfuscate_host_addresses", "false"),
     ("media.peerconnection.ice.default_address_only", "false"),
     ("media.navigator.permission.disabled", "true"),
+    ("media.navigator.streams.fake", "true"),
     ("browser.shell.checkDefaultBrowser", "false"),
     ("app.update.enabled", "false"),
     ("toolkit.telemetry.enabled", "false"),
@@ -187,9 +289,9 @@ static ONE_BROWSER_AT_A_TIME: Mutex<()> = Mutex::new(());
 // ---------------------------------------------------------------------------------------
 // Outside: re-run this binary in a new network (and PID) namespace.
 
-/// Runs `browser`'s inner test in a private namespace and fails when it fails. Returns
-/// without running when a tool is missing and interop is optional.
-fn run_in_namespace(browser: Browser) {
+/// Runs `browser`'s inner test of `suite` in a private namespace and fails when it
+/// fails. Returns without running when a tool is missing and interop is optional.
+fn run_in_namespace(browser: Browser, suite: Suite) {
     if require_program(browser.program()).is_none() {
         return;
     }
@@ -236,7 +338,7 @@ fn run_in_namespace(browser: Browser) {
         .arg(&exe)
         .args([
             "--exact",
-            browser.inner_test(),
+            browser.inner_test(suite),
             "--ignored",
             "--nocapture",
             "--test-threads=1",
@@ -266,20 +368,25 @@ fn run_in_namespace(browser: Browser) {
     eprint!("{stderr}");
     let elapsed = started.elapsed().as_secs_f64();
     match status {
-        None => panic!("{browser:?}: the namespace child hung for {elapsed:.0} s and was killed"),
+        None => panic!(
+            "{browser:?} {suite:?}: the namespace child hung for {elapsed:.0} s and was killed"
+        ),
         Some(status) => {
             assert!(
                 status.success(),
-                "{browser:?}: the test inside the namespace failed ({status}) after {elapsed:.1} s"
+                "{browser:?} {suite:?}: the test inside the namespace failed ({status}) after \
+                 {elapsed:.1} s"
             );
             // The inner harness prints "1 passed"; anything else means the name was wrong
             // and nothing ran.
             assert!(
                 stdout.contains("1 passed"),
                 "{browser:?}: the inner test {} did not run",
-                browser.inner_test()
+                browser.inner_test(suite)
             );
-            eprintln!("{browser:?}: passed in {elapsed:.1} s (namespace, browser and page)");
+            eprintln!(
+                "{browser:?} {suite:?}: passed in {elapsed:.1} s (namespace, browser and page)"
+            );
         }
     }
 }
@@ -294,12 +401,22 @@ fn collect(mut from: impl std::io::Read + Send + 'static) -> std::thread::JoinHa
 
 #[test]
 fn chromium_data_channels() {
-    run_in_namespace(Browser::Chromium);
+    run_in_namespace(Browser::Chromium, Suite::DataChannels);
 }
 
 #[test]
 fn firefox_data_channels() {
-    run_in_namespace(Browser::Firefox);
+    run_in_namespace(Browser::Firefox, Suite::DataChannels);
+}
+
+#[test]
+fn chromium_media() {
+    run_in_namespace(Browser::Chromium, Suite::Media);
+}
+
+#[test]
+fn firefox_media() {
+    run_in_namespace(Browser::Firefox, Suite::Media);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -308,20 +425,35 @@ fn firefox_data_channels() {
 #[test]
 #[ignore = "runs inside the namespace made by chromium_data_channels"]
 fn inner_chromium() {
-    run_inside(Browser::Chromium);
+    run_inside(Browser::Chromium, Suite::DataChannels);
 }
 
 #[test]
 #[ignore = "runs inside the namespace made by firefox_data_channels"]
 fn inner_firefox() {
-    run_inside(Browser::Firefox);
+    run_inside(Browser::Firefox, Suite::DataChannels);
 }
 
-fn run_inside(browser: Browser) {
+#[test]
+#[ignore = "runs inside the namespace made by chromium_media"]
+fn inner_chromium_media() {
+    run_inside(Browser::Chromium, Suite::Media);
+}
+
+#[test]
+#[ignore = "runs inside the namespace made by firefox_media"]
+fn inner_firefox_media() {
+    run_inside(Browser::Firefox, Suite::Media);
+}
+
+fn run_inside(browser: Browser, suite: Suite) {
     // Run by hand with `--ignored` outside a namespace, the browser would reach the real
     // network; only the copy started by `run_in_namespace` does anything.
     if std::env::var_os(INSIDE).is_none() {
-        eprintln!("{} only runs inside its namespace", browser.inner_test());
+        eprintln!(
+            "{} only runs inside its namespace",
+            browser.inner_test(suite)
+        );
         return;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -329,7 +461,7 @@ fn run_inside(browser: Browser) {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    runtime.block_on(drive(browser));
+    runtime.block_on(drive(browser, suite));
 }
 
 /// A browser process with its own profile directory; killed and cleaned up when dropped.
@@ -457,33 +589,50 @@ impl Events {
 
 struct Server {
     page: Vec<u8>,
+    /// The media cases' script, which the page loads beside it.
+    media_script: Vec<u8>,
     events: Events,
     step: Mutex<String>,
     verdict: watch::Sender<Option<Value>>,
     peer: Peer,
+    media: media::Media,
 }
 
-async fn drive(browser: Browser) {
-    let page = std::fs::read(page_path()).expect("read page.html");
+async fn drive(browser: Browser, suite: Suite) {
+    let page = std::fs::read(page_path("page.html")).expect("read page.html");
+    let media_script = std::fs::read(page_path("media.js")).expect("read media.js");
     let (verdict, mut verdict_rx) = watch::channel(None);
     let server = Arc::new(Server {
         page,
+        media_script,
         events: Events::new(),
         step: Mutex::new("browser start".into()),
         verdict,
         peer: Peer::new(browser),
+        media: media::Media::new(browser),
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind HTTP");
     let port = listener.local_addr().expect("HTTP address").port();
     tokio::spawn(serve(listener, server.clone()));
 
-    let mut url = format!("http://127.0.0.1:{port}/?browser={}", browser.name());
+    let mut url = format!(
+        "http://127.0.0.1:{port}/?browser={}&suite={}",
+        browser.name(),
+        suite.name()
+    );
+    if suite == Suite::Media {
+        url.push_str(&format!(
+            "&codecs={}",
+            media::video_codecs(browser).join(",")
+        ));
+    }
     if std::env::var_os("OXRTC_PEER_BROWSERS_SELFCHECK").is_some() {
         url.push_str("&selfcheck=1");
     }
     let started = Instant::now();
     let process = BrowserProcess::start(browser, &url);
-    let waited = tokio::time::timeout(PAGE_BUDGET, verdict_rx.wait_for(Option::is_some)).await;
+    let waited =
+        tokio::time::timeout(suite.page_budget(), verdict_rx.wait_for(Option::is_some)).await;
     let elapsed = started.elapsed().as_secs_f64();
     let verdict = match waited {
         Ok(Ok(v)) => v.clone().expect("verdict present"),
@@ -501,11 +650,14 @@ async fn drive(browser: Browser) {
     drop(process);
     println!("browser log:\n{browser_log}");
     report(browser, &verdict, &server.events, elapsed);
-    server.peer.check(&server.events.all());
+    match suite {
+        Suite::DataChannels => server.peer.check(&server.events.all()),
+        Suite::Media => server.media.check(&server.events.all()),
+    }
 }
 
-fn page_path() -> PathBuf {
-    interop_dir().join("scripts/peer_browsers/page.html")
+fn page_path(file: &str) -> PathBuf {
+    interop_dir().join("scripts/peer_browsers").join(file)
 }
 
 /// Prints what the page measured and fails on any failure from either side.
@@ -663,6 +815,7 @@ fn percent_decode(text: &str) -> String {
 async fn route(server: &Server, method: &str, path: &str, query: &str, body: &[u8]) -> Response {
     match (method, path) {
         ("GET", "/") => Response::ok("text/html; charset=utf-8", server.page.clone()),
+        ("GET", "/media.js") => Response::ok("text/javascript", server.media_script.clone()),
         ("POST", "/progress") => {
             *server.step.lock().unwrap() = String::from_utf8_lossy(body).into_owned();
             Response::ok("text/plain", "")
@@ -681,8 +834,25 @@ async fn route(server: &Server, method: &str, path: &str, query: &str, body: &[u
             Ok(()) => Response::ok("text/plain", ""),
             Err(why) => Response::status(504, why),
         },
-        ("POST", "/offer") | ("GET", "/offer") | ("POST", "/answer") | ("POST", "/command") => {
+        ("POST", "/offer")
+        | ("GET", "/offer")
+        | ("POST", "/answer")
+        | ("POST", "/command")
+        | ("POST", "/media/offer")
+        | ("GET", "/media/offer")
+        | ("POST", "/media/answer")
+        | ("POST", "/media/close") => {
             let result = match (method, path) {
+                ("POST", "/media/offer") => server.media.answer(&server.events, query, body).await,
+                ("GET", "/media/offer") => server.media.offer(&server.events).await,
+                ("POST", "/media/answer") => {
+                    server.media.take_answer(body).await.map(|()| json!({}))
+                }
+                ("POST", "/media/close") => server
+                    .media
+                    .close(&server.events, query)
+                    .await
+                    .map(|()| json!({})),
                 ("POST", "/offer") => server.peer.answer(&server.events, body).await,
                 ("GET", "/offer") => server.peer.offer(&server.events).await,
                 ("POST", "/answer") => server.peer.take_answer(body).await.map(|()| json!({})),
@@ -821,6 +991,42 @@ fn sdp_of(body: &[u8], kind: &str) -> Result<String, String> {
         .ok_or_else(|| format!("{kind} without sdp"))
 }
 
+/// A connection on [`OXRTC_BIND`] that reports its states as `<role>:state:` and
+/// `<role>:ice:` events.
+fn connection(events: &Events, role: &str) -> Result<PeerConnection, String> {
+    let pc = PeerConnection::new(RtcConfiguration {
+        bind_addresses: vec![OXRTC_BIND],
+        ..Default::default()
+    })
+    .map_err(|e| format!("PeerConnection::new: {e}"))?;
+    let on_state = events.clone();
+    let name = role.to_string();
+    pc.on_connection_state_change(move |s: PeerConnectionState| {
+        on_state.push(format!("{name}:state:{s:?}"));
+    });
+    let on_ice = events.clone();
+    let name = role.to_string();
+    pc.on_ice_connection_state_change(move |s: IceConnectionState| {
+        on_ice.push(format!("{name}:ice:{s:?}"));
+    });
+    Ok(pc)
+}
+
+/// Non-trickle: the description once every candidate is in it.
+async fn settle(
+    pc: &PeerConnection,
+    desc: RtcSessionDescription,
+) -> Result<RtcSessionDescription, String> {
+    pc.set_local_description(desc)
+        .await
+        .map_err(|e| format!("set_local_description: {e}"))?;
+    tokio::time::timeout(Duration::from_secs(10), pc.gathering_complete())
+        .await
+        .map_err(|_| "gathering did not complete in 10 s".to_string())?;
+    pc.local_description()
+        .ok_or_else(|| "no local description after gathering".to_string())
+}
+
 /// The two oxrtc connections of a run and the channels they hold.
 struct Peer {
     browser: Browser,
@@ -842,42 +1048,10 @@ impl Peer {
         }
     }
 
-    fn connection(&self, events: &Events, role: &'static str) -> Result<PeerConnection, String> {
-        let pc = PeerConnection::new(RtcConfiguration {
-            bind_addresses: vec![OXRTC_BIND],
-            ..Default::default()
-        })
-        .map_err(|e| format!("PeerConnection::new: {e}"))?;
-        let on_state = events.clone();
-        pc.on_connection_state_change(move |s: PeerConnectionState| {
-            on_state.push(format!("{role}:state:{s:?}"));
-        });
-        let on_ice = events.clone();
-        pc.on_ice_connection_state_change(move |s: IceConnectionState| {
-            on_ice.push(format!("{role}:ice:{s:?}"));
-        });
-        Ok(pc)
-    }
-
-    /// Non-trickle: the description once every candidate is in it.
-    async fn settle(
-        pc: &PeerConnection,
-        desc: RtcSessionDescription,
-    ) -> Result<RtcSessionDescription, String> {
-        pc.set_local_description(desc)
-            .await
-            .map_err(|e| format!("set_local_description: {e}"))?;
-        tokio::time::timeout(Duration::from_secs(10), pc.gathering_complete())
-            .await
-            .map_err(|_| "gathering did not complete in 10 s".to_string())?;
-        pc.local_description()
-            .ok_or_else(|| "no local description after gathering".to_string())
-    }
-
     /// Case 1: answers the page's offer; echoes on every channel the page opens.
     async fn answer(&self, events: &Events, body: &[u8]) -> Result<Value, String> {
         let offer = sdp_of(body, "offer")?;
-        let pc = self.connection(events, "answerer")?;
+        let pc = connection(events, "answerer")?;
         let on_channel = events.clone();
         let channels = self.channels.clone();
         pc.on_data_channel(move |dc: RtcDataChannel| {
@@ -891,14 +1065,14 @@ impl Peer {
             .create_answer()
             .await
             .map_err(|e| format!("create_answer: {e}"))?;
-        let answer = Self::settle(&pc, answer).await?;
+        let answer = settle(&pc, answer).await?;
         *self.answerer.lock().await = Some(pc);
         Ok(json!({ "type": "answer", "sdp": answer.sdp }))
     }
 
     /// Case 2: offers with a channel of oxrtc's own.
     async fn offer(&self, events: &Events) -> Result<Value, String> {
-        let pc = self.connection(events, "offerer")?;
+        let pc = connection(events, "offerer")?;
         let dc = pc
             .create_data_channel("oxrtc-offer", DataChannelInit::default())
             .map_err(|e| format!("create_data_channel: {e}"))?;
@@ -911,7 +1085,7 @@ impl Peer {
             .create_offer()
             .await
             .map_err(|e| format!("create_offer: {e}"))?;
-        let offer = Self::settle(&pc, offer).await?;
+        let offer = settle(&pc, offer).await?;
         *self.offerer.lock().await = Some(pc);
         Ok(json!({ "type": "offer", "sdp": offer.sdp }))
     }
