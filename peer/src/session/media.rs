@@ -209,6 +209,9 @@ pub(crate) struct Transceiver {
     pub(crate) msid: (String, String),
     pub(crate) cname: String,
     pub(crate) remote_ssrcs: Vec<u32>,
+    /// The SSRC of the peer's latest packet here: what a keyframe request names (a
+    /// peer can switch SSRCs; one it no longer sends from ignores the request).
+    pub(crate) last_remote_ssrc: Option<u32>,
     /// `Track` was reported for the peer's sending side.
     pub(crate) track_announced: bool,
 }

@@ -1064,6 +1064,7 @@ impl Session {
             msid,
             cname: self.cname.clone(),
             remote_ssrcs: Vec::new(),
+            last_remote_ssrc: None,
             track_announced: false,
         });
         self.transceivers.len() - 1
@@ -1173,11 +1174,8 @@ impl Session {
         let Some(t) = self.transceivers.get(id.0 as usize) else {
             return Err(Error::InvalidArgument("no such transceiver"));
         };
-        let media_ssrc = self
-            .remote_ssrcs
-            .iter()
-            .find(|(_, t)| **t == id)
-            .map(|(ssrc, _)| *ssrc)
+        let media_ssrc = t
+            .last_remote_ssrc
             .or_else(|| t.remote_ssrcs.first().copied())
             .ok_or(Error::InvalidState("no media from the peer yet"))?;
         let Some(srtp) = &mut self.srtp else {
@@ -1290,9 +1288,11 @@ impl Session {
         let Some(id) = id else {
             return;
         };
-        if !self.transceivers[id.0 as usize].receiving() {
+        let t = &mut self.transceivers[id.0 as usize];
+        if !t.receiving() {
             return;
         }
+        t.last_remote_ssrc = Some(ssrc);
         self.events
             .push_back(SessionEvent::Rtp(id, Bytes::from(packet)));
     }
