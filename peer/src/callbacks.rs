@@ -53,6 +53,66 @@ impl<T> Callback<T> {
     }
 }
 
+/// A callback with a queue in front: values that arrive before the callback is set
+/// are kept (at most `limit`, the oldest dropped first) and delivered, in order, once
+/// it is. Only the driver delivers, so values never overtake each other.
+pub(crate) struct Mailbox<T> {
+    callback: Callback<T>,
+    kept: Mutex<std::collections::VecDeque<T>>,
+    limit: usize,
+}
+
+impl<T> Mailbox<T> {
+    pub(crate) fn new(limit: usize) -> Self {
+        Self {
+            callback: Callback::default(),
+            kept: Mutex::new(std::collections::VecDeque::new()),
+            limit,
+        }
+    }
+
+    pub(crate) fn set(&self, f: impl FnMut(T) + Send + 'static) {
+        self.callback.set(f);
+    }
+
+    /// Delivers `value`, or keeps it until a callback is set (driver).
+    pub(crate) fn deliver(&self, value: T) {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.is_empty() && self.callback.is_set() {
+            drop(kept);
+            self.callback.call(value);
+            return;
+        }
+        if kept.len() >= self.limit {
+            kept.pop_front();
+        }
+        kept.push_back(value);
+    }
+
+    /// Delivers what was kept, once a callback is set (driver).
+    pub(crate) fn flush(&self) {
+        while self.callback.is_set() {
+            let next = self
+                .kept
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop_front();
+            match next {
+                Some(value) => {
+                    self.callback.call(value);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Drops the callback and what was kept.
+    pub(crate) fn clear(&self) {
+        self.callback.clear();
+        self.kept.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +135,20 @@ mod tests {
         assert!(slot.call(1));
         assert!(slot.call(10));
         assert_eq!(calls.load(Ordering::SeqCst), 11);
+    }
+
+    #[test]
+    fn a_mailbox_keeps_values_until_its_callback_is_set() {
+        let mailbox = Mailbox::new(2);
+        for v in 1..=3 {
+            mailbox.deliver(v);
+        }
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = got.clone();
+        mailbox.set(move |v| sink.lock().unwrap().push(v));
+        mailbox.flush();
+        mailbox.deliver(4);
+        // The oldest beyond the limit was dropped; the rest came in order.
+        assert_eq!(*got.lock().unwrap(), vec![2, 3, 4]);
     }
 }

@@ -1,13 +1,12 @@
 //! `RTCDataChannel`: a handle on one channel of a connection.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::callbacks::Callback;
+use crate::callbacks::{Callback, Mailbox};
 use crate::error::Error;
 use crate::peer_connection::Shared;
 use crate::session::{ChannelId, ChannelInfo, DataChannelMessage, DataChannelState};
@@ -19,17 +18,30 @@ const MAX_UNCLAIMED_MESSAGES: usize = 1024;
 
 /// The driver's side of a channel: its callbacks and what happened before they were
 /// set. Only the driver task runs callbacks, so they run in order and never at once.
-#[derive(Default)]
 pub(crate) struct ChannelCallbacks {
     on_open: Callback<()>,
-    on_message: Callback<DataChannelMessage>,
+    on_message: Mailbox<DataChannelMessage>,
     on_close: Callback<()>,
     pub(crate) on_buffered_amount_low: Callback<()>,
     opened: AtomicBool,
     open_delivered: AtomicBool,
     closed: AtomicBool,
     close_delivered: AtomicBool,
-    unclaimed: Mutex<VecDeque<DataChannelMessage>>,
+}
+
+impl Default for ChannelCallbacks {
+    fn default() -> Self {
+        Self {
+            on_open: Callback::default(),
+            on_message: Mailbox::new(MAX_UNCLAIMED_MESSAGES),
+            on_close: Callback::default(),
+            on_buffered_amount_low: Callback::default(),
+            opened: AtomicBool::new(false),
+            open_delivered: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            close_delivered: AtomicBool::new(false),
+        }
+    }
 }
 
 impl ChannelCallbacks {
@@ -41,16 +53,7 @@ impl ChannelCallbacks {
 
     /// A message arrived (driver): delivered, or kept until `on_message` is set.
     pub(crate) fn message(&self, message: DataChannelMessage) {
-        let mut unclaimed = self.unclaimed.lock().unwrap_or_else(|e| e.into_inner());
-        if unclaimed.is_empty() && self.on_message.is_set() {
-            drop(unclaimed);
-            self.on_message.call(message);
-            return;
-        }
-        if unclaimed.len() >= MAX_UNCLAIMED_MESSAGES {
-            unclaimed.pop_front();
-        }
-        unclaimed.push_back(message);
+        self.on_message.deliver(message);
     }
 
     /// The channel closed (driver).
@@ -66,10 +69,6 @@ impl ChannelCallbacks {
         self.on_message.clear();
         self.on_close.clear();
         self.on_buffered_amount_low.clear();
-        self.unclaimed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -85,19 +84,7 @@ impl ChannelCallbacks {
         {
             self.on_open.call(());
         }
-        while self.on_message.is_set() {
-            let next = self
-                .unclaimed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front();
-            match next {
-                Some(message) => {
-                    self.on_message.call(message);
-                }
-                None => break,
-            }
-        }
+        self.on_message.flush();
         if self.closed.load(Ordering::SeqCst)
             && self.on_close.is_set()
             && !self.close_delivered.swap(true, Ordering::SeqCst)

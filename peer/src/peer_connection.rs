@@ -111,7 +111,7 @@ impl Shared {
         c.track.clear();
         let tracks = std::mem::take(&mut *lock(&self.remote_tracks));
         for t in tracks.values() {
-            t.release();
+            t.on_rtp.clear();
         }
         drop(tracks);
         let local = std::mem::take(&mut *lock(&self.local_tracks));
@@ -605,7 +605,7 @@ fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
             }
             SessionEvent::Rtp(id, packet) => {
                 let track = lock(&shared.remote_tracks).entry(id).or_default().clone();
-                track.packet(packet);
+                track.on_rtp.deliver(packet);
             }
             SessionEvent::KeyframeRequest(id) => {
                 let local = lock(&shared.local_tracks).get(&id).cloned();
@@ -640,7 +640,7 @@ fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
     }
     let tracks: Vec<_> = lock(&shared.remote_tracks).values().cloned().collect();
     for track in tracks {
-        track.flush();
+        track.on_rtp.flush();
     }
     if had_events {
         shared.changed.notify_waiters();

@@ -1,7 +1,6 @@
 //! Media tracks: [`TrackLocal`] sends frames or RTP packets we produce, [`TrackRemote`]
 //! delivers the RTP the peer sends.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,7 +10,7 @@ use oxrtc_rtp::codecs::{
     Vp9Payloader,
 };
 
-use crate::callbacks::Callback;
+use crate::callbacks::{Callback, Mailbox};
 use crate::error::Error;
 use crate::peer_connection::Shared;
 use crate::session::{MediaKind, RtpCodec, RtpCodecCapability, TransceiverId};
@@ -221,51 +220,17 @@ fn codec_error(e: &oxrtc_rtp::CodecError) -> &'static str {
     }
 }
 
-/// The driver's side of a remote track.
-#[derive(Default)]
+/// The driver's side of a remote track: its `on_rtp`, with packets that arrived before
+/// it was set.
 pub(crate) struct TrackCallbacks {
-    on_rtp: Callback<Bytes>,
-    unclaimed: Mutex<VecDeque<Bytes>>,
+    pub(crate) on_rtp: Mailbox<Bytes>,
 }
 
-impl TrackCallbacks {
-    /// A packet arrived (driver): delivered, or kept until `on_rtp` is set.
-    pub(crate) fn packet(&self, packet: Bytes) {
-        let mut unclaimed = self.unclaimed.lock().unwrap_or_else(|e| e.into_inner());
-        if unclaimed.is_empty() && self.on_rtp.is_set() {
-            drop(unclaimed);
-            self.on_rtp.call(packet);
-            return;
+impl Default for TrackCallbacks {
+    fn default() -> Self {
+        Self {
+            on_rtp: Mailbox::new(MAX_UNCLAIMED_PACKETS),
         }
-        if unclaimed.len() >= MAX_UNCLAIMED_PACKETS {
-            unclaimed.pop_front();
-        }
-        unclaimed.push_back(packet);
-    }
-
-    /// Delivers kept packets once `on_rtp` is set (driver).
-    pub(crate) fn flush(&self) {
-        while self.on_rtp.is_set() {
-            let next = self
-                .unclaimed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front();
-            match next {
-                Some(p) => {
-                    self.on_rtp.call(p);
-                }
-                None => break,
-            }
-        }
-    }
-
-    pub(crate) fn release(&self) {
-        self.on_rtp.clear();
-        self.unclaimed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
     }
 }
 
