@@ -731,3 +731,104 @@ fn ice_restart_from_either_side() {
         assert!(net.connected());
     }
 }
+
+/// A peer's mids are its own business: huge numbers or names must not break our
+/// numbering of new sections.
+#[test]
+fn hostile_mids_do_not_break_mid_allocation() {
+    use oxrtc::session::{MediaKind, RtpCodecCapability};
+    use oxrtc::Direction;
+
+    let mut net = Net::new(LinkConfig::default());
+    let init = DataChannelInit::default();
+    net.b.create_data_channel(net.now, "x", &init).unwrap();
+    let offer = net.b.create_offer().unwrap();
+    let hostile = offer
+        .sdp
+        .replace("a=mid:0", "a=mid:4294967295")
+        .replace("a=group:BUNDLE 0", "a=group:BUNDLE 4294967295");
+    net.a
+        .set_remote_description(net.now, RtcSessionDescription::offer(hostile))
+        .unwrap();
+    let answer = net.a.create_answer().unwrap();
+    assert!(answer.sdp.contains("a=mid:4294967295\r\n"));
+    net.a.set_local_description(net.now, answer).unwrap();
+    // Renegotiation from our side adds a section: it gets a fresh mid.
+    net.a
+        .add_transceiver(
+            MediaKind::Video,
+            Direction::SendRecv,
+            Some(RtpCodecCapability::vp8()),
+            ("s".into(), "t".into()),
+        )
+        .unwrap();
+    let reoffer = net.a.create_offer().unwrap();
+    let mids: Vec<&str> = reoffer
+        .sdp
+        .lines()
+        .filter_map(|l| l.strip_prefix("a=mid:"))
+        .collect();
+    assert_eq!(mids.len(), 2);
+    assert_ne!(mids[0], mids[1]);
+}
+
+/// Renegotiation on a live connection: data first, then `a` adds a video track and
+/// offers again; the new section rides the same transport and its RTP arrives.
+#[test]
+fn renegotiation_adds_video_to_a_live_connection() {
+    use oxrtc::session::{MediaKind, RtpCodecCapability};
+    use oxrtc::Direction;
+
+    let mut net = Net::new(LinkConfig {
+        latency: Duration::from_millis(10),
+        seed: 51,
+        ..LinkConfig::default()
+    });
+    let chat = net
+        .a
+        .create_data_channel(net.now, "chat", &DataChannelInit::default())
+        .unwrap();
+    net.negotiate();
+    net.run_until(Duration::from_secs(10), |n| {
+        n.connected() && n.a.channel_info(chat).map(|i| i.state) == Some(DataChannelState::Open)
+    });
+    let video = net
+        .a
+        .add_transceiver(
+            MediaKind::Video,
+            Direction::SendOnly,
+            Some(RtpCodecCapability::vp8()),
+            ("s".into(), "camera".into()),
+        )
+        .unwrap();
+    net.negotiate();
+    net.exchange();
+    let track = net
+        .b_events
+        .iter()
+        .find_map(|e| match e {
+            SessionEvent::Track(t) => Some(*t),
+            _ => None,
+        })
+        .expect("b sees the new track");
+    for i in 0..10u32 {
+        net.a
+            .send_rtp(net.now, video, true, i * 3000, b"frame")
+            .unwrap();
+    }
+    net.run_until(Duration::from_secs(5), |n| {
+        n.b_events
+            .iter()
+            .filter(|e| matches!(e, SessionEvent::Rtp(t, _) if *t == track))
+            .count()
+            == 10
+    });
+    // The channel still works on the same association.
+    net.a
+        .send(net.now, chat, true, Bytes::from_static(b"still"))
+        .unwrap();
+    let theirs = remote_channels(&net.b_events)[0];
+    net.run_until(Duration::from_secs(5), |n| {
+        messages(&n.b_events, theirs).contains(&Bytes::from_static(b"still"))
+    });
+}

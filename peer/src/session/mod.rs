@@ -213,6 +213,10 @@ enum DtlsState {
     Failed,
 }
 
+/// Numeric mids the peer uses that we count past (far more sections than any
+/// description holds).
+const MAX_MID_NUMBER: u32 = 1 << 20;
+
 /// Queue capacity kept once drained; a burst's larger queues are freed.
 const IDLE_QUEUE: usize = 64;
 
@@ -923,7 +927,7 @@ impl Session {
     fn allocate_mid(&mut self) -> String {
         loop {
             let mid = self.next_mid.to_string();
-            self.next_mid += 1;
+            self.next_mid = self.next_mid.wrapping_add(1);
             let taken = self
                 .transceivers
                 .iter()
@@ -947,7 +951,9 @@ impl Session {
         let mut data_taken = false;
         for m in &offer.media {
             let mid = m.mid().unwrap_or_default().to_owned();
-            if let Ok(n) = mid.parse::<u32>() {
+            // Our next mid goes past the peer's numeric ones; absurd values (a hostile
+            // "4294967295") are left to the collision check in `allocate_mid`.
+            if let Some(n) = mid.parse::<u32>().ok().filter(|n| *n < MAX_MID_NUMBER) {
                 self.next_mid = self.next_mid.max(n + 1);
             }
             if sdp::is_data_section(m) && !data_taken {
@@ -1456,7 +1462,8 @@ impl Session {
                     self.channels.set_stream(id, stream);
                     if sctp.is_established() {
                         self.channels.set_state(id, DataChannelState::Open);
-                        self.counters.channels_opened += 1;
+                        self.counters.channels_opened =
+                            self.counters.channels_opened.wrapping_add(1);
                         self.events.push_back(SessionEvent::DataChannelOpen(id));
                     }
                 }
@@ -1534,7 +1541,7 @@ impl Session {
 
     fn channel_closed(&mut self, channel: ChannelId) {
         if self.channels.state(channel).is_some() {
-            self.counters.channels_closed += 1;
+            self.counters.channels_closed = self.counters.channels_closed.wrapping_add(1);
             self.channels.remove(channel);
             self.events
                 .push_back(SessionEvent::DataChannelClose(channel));
@@ -1834,7 +1841,8 @@ impl Session {
                         && self.channels.stream_of(id).is_some()
                     {
                         self.channels.set_state(id, DataChannelState::Open);
-                        self.counters.channels_opened += 1;
+                        self.counters.channels_opened =
+                            self.counters.channels_opened.wrapping_add(1);
                         self.events.push_back(SessionEvent::DataChannelOpen(id));
                     }
                 }
@@ -1858,7 +1866,7 @@ impl Session {
                 let id = self
                     .channels
                     .insert(config, Some(stream), DataChannelState::Open);
-                self.counters.channels_opened += 1;
+                self.counters.channels_opened = self.counters.channels_opened.wrapping_add(1);
                 self.events.push_back(SessionEvent::DataChannel(id));
             }
             SctpEvent::Message {
