@@ -523,20 +523,18 @@ async fn send_all(sockets: &Sockets, transmits: &[Transmit], scratch: &mut Vec<u
             .count();
         let (batch, tail) = rest.split_at(run);
         rest = tail;
-        if let Some(socket) = sockets.owned.iter().find(|s| s.addr == first.local) {
-            let datagrams: Vec<&[u8]> = batch.iter().map(|t| t.data.as_slice()).collect();
-            socket.send_run(first.remote, &datagrams, scratch).await;
-            continue;
-        }
-        let Some(mux) = sockets.mux.as_ref().filter(|m| m.mux.local == first.local) else {
+        let shared = sockets.mux.as_ref().map(|m| &m.mux.socket);
+        let Some(socket) = sockets
+            .owned
+            .iter()
+            .chain(shared)
+            .find(|s| s.addr == first.local)
+        else {
             log::debug!("no socket for {}", first.local);
             continue;
         };
-        for t in batch {
-            if let Err(e) = mux.mux.socket.send_to(&t.data, t.remote).await {
-                log::debug!("send to {} failed: {e}", t.remote);
-            }
-        }
+        let datagrams: Vec<&[u8]> = batch.iter().map(|t| t.data.as_slice()).collect();
+        socket.send_run(first.remote, &datagrams, scratch).await;
     }
 }
 

@@ -12,9 +12,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
-
 use crate::peer_connection::Shared;
+use crate::socket::Socket;
 
 /// Remote addresses kept per connection: a peer has a few candidates, an attacker
 /// who learned a ufrag could otherwise grow the table without bound.
@@ -48,7 +47,7 @@ impl std::fmt::Debug for UdpMux {
 }
 
 pub(crate) struct MuxInner {
-    pub(crate) socket: UdpSocket,
+    pub(crate) socket: Socket,
     pub(crate) local: SocketAddr,
     routes: Mutex<Routes>,
 }
@@ -73,8 +72,8 @@ impl UdpMux {
                 "a mux address must be specific: a wildcard is not a candidate",
             ));
         }
-        let socket = UdpSocket::bind(addr).await?;
-        let local = socket.local_addr()?;
+        let socket = Socket::bind(addr)?;
+        let local = socket.addr;
         let inner = Arc::new(MuxInner {
             socket,
             local,
@@ -150,37 +149,38 @@ impl MuxInner {
     }
 }
 
-/// The largest datagram read.
-const RECEIVE_BUFFER: usize = 2048;
-
-/// Reads the shared socket and hands each datagram to its connection's session, then
-/// wakes that connection's driver to send what it produced. Ends with the last
-/// [`UdpMux`] clone.
+/// Reads the shared socket in batches and hands each datagram to its connection's
+/// session, then wakes each connection that got one to send what it produced. Ends
+/// with the last [`UdpMux`] clone.
 async fn receive(mux: Weak<MuxInner>) {
-    let mut buf = vec![0u8; RECEIVE_BUFFER];
+    let mut touched: Vec<Arc<Shared>> = Vec::new();
     loop {
         let Some(inner) = mux.upgrade() else {
             return;
         };
-        // Hold the socket only while waiting, via a weak-to-strong upgrade per wake-up,
-        // so dropping every UdpMux ends the task.
+        // Hold the mux only while waiting, re-taken each second, so dropping every
+        // UdpMux ends the task.
         let received = tokio::select! {
-            r = inner.socket.recv_from(&mut buf) => r,
+            r = std::future::poll_fn(|cx| {
+                let now = Instant::now();
+                inner.socket.poll_receive(cx, &mut |from, data| {
+                    let Some(connection) = inner.route(from, data) else {
+                        return;
+                    };
+                    connection.with_session(|s| s.handle_receive(now, inner.local, from, data));
+                    if !touched.iter().any(|c| Arc::ptr_eq(c, &connection)) {
+                        touched.push(connection);
+                    }
+                })
+            }) => r,
             () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
         };
-        let (len, from) = match received {
-            Ok(r) => r,
-            Err(e) => {
-                log::debug!("mux receive error: {e}");
-                continue;
-            }
-        };
-        let Some(connection) = inner.route(from, &buf[..len]) else {
-            continue;
-        };
-        let now = Instant::now();
-        connection.with_session(|s| s.handle_receive(now, inner.local, from, &buf[..len]));
-        connection.wake_driver();
+        if let Err(e) = received {
+            log::debug!("mux receive error: {e}");
+        }
+        for connection in touched.drain(..) {
+            connection.wake_driver();
+        }
     }
 }
 
