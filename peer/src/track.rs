@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use oxrtc_rtp::codecs::{
-    Av1Payloader, H264Payloader, OpusPayloader, PacketizationMode, Payloader, Vp8Payloader,
+    Av1Depayloader, Av1Payloader, Depayloader, H264Depayloader, H264Payloader, OpusDepayloader,
+    OpusPayloader, PacketizationMode, Payloader, Vp8Depayloader, Vp8Payloader, Vp9Depayloader,
     Vp9Payloader,
 };
 
@@ -33,6 +34,21 @@ fn payloader_for(codec: &RtpCodecCapability) -> Option<Box<dyn Payloader + Send>
         _ => return None,
     })
 }
+
+fn depayloader_for(codec: &RtpCodecCapability) -> Option<Box<dyn Depayloader + Send>> {
+    let name = codec.encoding_name().to_ascii_uppercase();
+    Some(match name.as_str() {
+        "OPUS" => Box::new(OpusDepayloader::default()),
+        "VP8" => Box::new(Vp8Depayloader::default()),
+        "VP9" => Box::new(Vp9Depayloader::default()),
+        "H264" => Box::new(H264Depayloader::default()),
+        "AV1" => Box::new(Av1Depayloader::default()),
+        _ => return None,
+    })
+}
+
+/// Keyframe requests a frame-delivering track sends after loss, at most this often.
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 
 fn kind_of(codec: &RtpCodecCapability) -> Option<MediaKind> {
     match codec
@@ -300,6 +316,50 @@ impl TrackRemote {
     pub fn on_rtp(&self, f: impl FnMut(Bytes) + Send + 'static) {
         self.callbacks.on_rtp.set(f);
         self.shared.wake_driver();
+    }
+
+    /// Runs `f` for every whole frame (`TrackRemote` through the codec's depayloader and
+    /// a jitter buffer, `oxrtc_rtp::SampleBuilder`): reordered, reassembled, with its RTP
+    /// timestamp, a keyframe flag and a flag for frames lost before it. When frames are
+    /// lost, a keyframe is requested (at most every half second) so decoding can resume.
+    /// Replaces an `on_rtp` callback.
+    pub fn on_sample(&self, mut f: impl FnMut(oxrtc_rtp::Sample) + Send + 'static) {
+        let track = self.clone();
+        let mut builder: Option<(u8, oxrtc_rtp::SampleBuilder<Box<dyn Depayloader + Send>>)> = None;
+        let mut last_request: Option<Instant> = None;
+        self.on_rtp(move |packet| {
+            let Ok(rtp) = oxrtc_rtp::RtpPacket::parse(&packet) else {
+                return;
+            };
+            let payload_type = rtp.payload_type();
+            // A new payload type is a new codec: start over with its depayloader.
+            if builder.as_ref().is_none_or(|(pt, _)| *pt != payload_type) {
+                let Some(depayloader) = track
+                    .codec(payload_type)
+                    .and_then(|c| depayloader_for(&c.capability))
+                else {
+                    return;
+                };
+                builder = Some((
+                    payload_type,
+                    oxrtc_rtp::SampleBuilder::new(depayloader, Default::default()),
+                ));
+            }
+            let Some((_, samples)) = builder.as_mut() else {
+                return;
+            };
+            if samples.push(packet).is_err() {
+                return;
+            }
+            while let Some(sample) = samples.pop() {
+                f(sample);
+            }
+            let due = last_request.is_none_or(|t| t.elapsed() >= KEYFRAME_REQUEST_INTERVAL);
+            if samples.needs_keyframe() && due && track.kind == MediaKind::Video {
+                last_request = Some(Instant::now());
+                let _ = track.request_keyframe();
+            }
+        });
     }
 
     /// Asks the sender for a keyframe (RTCP PLI): after loss, or to start decoding.

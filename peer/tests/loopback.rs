@@ -97,22 +97,7 @@ async fn video_track_frames_arrive_intact() {
             }
         });
     });
-    alice
-        .set_local_description(alice.create_offer().await.unwrap())
-        .await
-        .unwrap();
-    timeout(STEP, alice.gathering_complete()).await.unwrap();
-    bob.set_remote_description(alice.local_description().unwrap())
-        .await
-        .unwrap();
-    bob.set_local_description(bob.create_answer().await.unwrap())
-        .await
-        .unwrap();
-    timeout(STEP, bob.gathering_complete()).await.unwrap();
-    alice
-        .set_remote_description(bob.local_description().unwrap())
-        .await
-        .unwrap();
+    negotiate(&alice, &bob).await;
     let remote = timeout(STEP, remote_rx.recv()).await.unwrap().unwrap();
     assert_eq!(remote.kind(), oxrtc::MediaKind::Video);
     while alice.connection_state() != PeerConnectionState::Connected {
@@ -137,6 +122,75 @@ async fn video_track_frames_arrive_intact() {
     timeout(STEP, keyframe_rx.recv())
         .await
         .expect("PLI arrives");
+    alice.close().await;
+    bob.close().await;
+}
+
+/// Offer/answer without trickle: `offerer`'s description once gathered, then the answer.
+async fn negotiate(offerer: &PeerConnection, answerer: &PeerConnection) {
+    offerer
+        .set_local_description(offerer.create_offer().await.unwrap())
+        .await
+        .unwrap();
+    timeout(STEP, offerer.gathering_complete()).await.unwrap();
+    answerer
+        .set_remote_description(offerer.local_description().unwrap())
+        .await
+        .unwrap();
+    answerer
+        .set_local_description(answerer.create_answer().await.unwrap())
+        .await
+        .unwrap();
+    timeout(STEP, answerer.gathering_complete()).await.unwrap();
+    offerer
+        .set_remote_description(answerer.local_description().unwrap())
+        .await
+        .unwrap();
+}
+
+/// Whole frames out of a remote track: reassembled by the sample builder, in order,
+/// keyframes flagged, with the RTP timestamps the sender's durations gave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_track_delivers_whole_frames() {
+    use oxrtc::{RtpCodecCapability, TrackLocal};
+
+    let (alice, bob) = (
+        PeerConnection::new(config()).unwrap(),
+        PeerConnection::new(config()).unwrap(),
+    );
+    let track = TrackLocal::new(RtpCodecCapability::vp8(), "camera", "stream").unwrap();
+    alice.add_track(&track).unwrap();
+    let (samples_tx, mut samples_rx) = tokio::sync::mpsc::unbounded_channel();
+    bob.on_track(move |remote| {
+        let samples_tx = samples_tx.clone();
+        remote.on_sample(move |sample| {
+            let _ = samples_tx.send(sample);
+        });
+    });
+    negotiate(&alice, &bob).await;
+    while alice.connection_state() != PeerConnectionState::Connected {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // A keyframe (VP8 P bit 0), then interframes (P bit 1), some over one packet.
+    let frames: Vec<Vec<u8>> = (0..10usize)
+        .map(|i| {
+            let mut f = vec![if i == 0 { 0x10 } else { 0x11 }, 0x02, 0x00];
+            f.extend((0..i * 499).map(|b| (b + i) as u8));
+            f
+        })
+        .collect();
+    for f in &frames {
+        track.write_sample(f, Duration::from_millis(40)).unwrap();
+    }
+    let mut first_timestamp = None;
+    for (i, f) in frames.iter().enumerate() {
+        let sample = timeout(STEP, samples_rx.recv()).await.unwrap().unwrap();
+        assert_eq!(&sample.data, f, "frame {i}");
+        assert_eq!(sample.keyframe, i == 0, "frame {i}");
+        let first = *first_timestamp.get_or_insert(sample.timestamp);
+        // 40 ms at 90 kHz per frame.
+        assert_eq!(sample.timestamp.wrapping_sub(first), 3600 * i as u32);
+    }
     alice.close().await;
     bob.close().await;
 }
