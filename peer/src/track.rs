@@ -38,7 +38,7 @@ fn payloader_for(codec: &RtpCodecCapability) -> Option<Box<dyn Payloader + Send>
 fn depayloader_for(codec: &RtpCodecCapability) -> Option<Box<dyn Depayloader + Send>> {
     let name = codec.encoding_name().to_ascii_uppercase();
     Some(match name.as_str() {
-        "OPUS" => Box::new(OpusDepayloader::default()),
+        "OPUS" => Box::new(OpusDepayloader),
         "VP8" => Box::new(Vp8Depayloader::default()),
         "VP9" => Box::new(Vp9Depayloader::default()),
         "H264" => Box::new(H264Depayloader::default()),
