@@ -407,7 +407,10 @@ fn bind_sockets(addresses: &[SocketAddr]) -> Result<Vec<Socket>, Error> {
                 "bind addresses must be specific: a wildcard is not a candidate",
             ));
         }
-        sockets.push(Socket::bind(addr)?);
+        sockets.push(Socket::bind(
+            addr,
+            crate::socket::CONNECTION_RECEIVE_BUFFER,
+        )?);
     }
     Ok(sockets)
 }

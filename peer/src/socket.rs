@@ -19,6 +19,10 @@ const RECEIVE_BATCH: usize = 8;
 const GRO_BUFFER: usize = 64 * 1024;
 /// Room per received buffer without GRO: one datagram, above any MTU we use.
 const PLAIN_BUFFER: usize = 2048;
+/// Kernel receive buffer of a connection's own socket.
+pub(crate) const CONNECTION_RECEIVE_BUFFER: usize = 2 * 1024 * 1024;
+/// Kernel receive buffer of a socket many connections share.
+pub(crate) const SHARED_RECEIVE_BUFFER: usize = 8 * 1024 * 1024;
 /// Largest GSO batch in bytes (the UDP length field).
 const MAX_GSO_BYTES: usize = 64_000;
 
@@ -36,12 +40,18 @@ pub(crate) struct Socket {
 }
 
 impl Socket {
-    /// Binds `addr`.
-    pub(crate) fn bind(addr: SocketAddr) -> io::Result<Self> {
+    /// Binds `addr`, asking for `receive_buffer` bytes of kernel receive buffer (a
+    /// limit, not an allocation; the kernel caps it at `net.core.rmem_max`).
+    pub(crate) fn bind(addr: SocketAddr, receive_buffer: usize) -> io::Result<Self> {
         let std = std::net::UdpSocket::bind(addr)?;
         std.set_nonblocking(true)?;
         let io = UdpSocket::from_std(std)?;
         let state = UdpSocketState::new((&io).into())?;
+        // The default (about 208 KiB on Linux) overflows when a burst arrives while the
+        // task is busy; a lost datagram costs an SCTP retransmission timeout.
+        if let Err(e) = state.set_recv_buffer_size((&io).into(), receive_buffer) {
+            log::debug!("receive buffer of {receive_buffer} B refused: {e}");
+        }
         Ok(Self {
             addr: io.local_addr()?,
             io,

@@ -72,7 +72,7 @@ impl UdpMux {
                 "a mux address must be specific: a wildcard is not a candidate",
             ));
         }
-        let socket = Socket::bind(addr)?;
+        let socket = Socket::bind(addr, crate::socket::SHARED_RECEIVE_BUFFER)?;
         let local = socket.addr;
         let inner = Arc::new(MuxInner {
             socket,
