@@ -69,7 +69,7 @@ mod udp_mux;
 pub use data_channel::RtcDataChannel;
 pub use description::{RtcIceCandidateInit, RtcSessionDescription, SdpType};
 pub use error::Error;
-pub use peer_connection::{PeerConnection, RtcConfiguration};
+pub use peer_connection::{PeerConnection, RtcConfiguration, RtcIceServer};
 pub use session::{
     DataChannelInit, DataChannelMessage, DataChannelState, Direction, IceConnectionState,
     IceGatheringState, MediaKind, PeerConnectionState, RtcStatsReport, RtpCodec,

@@ -44,6 +44,45 @@ pub struct RtcConfiguration {
     /// A UDP port shared with other connections: its address becomes a host candidate.
     /// With a mux and no `bind_addresses`, the connection opens no socket of its own.
     pub udp_mux: Option<UdpMux>,
+    /// W3C `iceServers`: STUN servers (`stun:host[:port]`) for server-reflexive
+    /// candidates. Empty by default: nothing is sent anywhere unless asked. Host names
+    /// are resolved when the connection is created.
+    pub ice_servers: Vec<RtcIceServer>,
+}
+
+/// One entry of [`RtcConfiguration::ice_servers`] (W3C `RTCIceServer`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RtcIceServer {
+    /// `stun:host[:port]` URLs (RFC 7064); `turn:` is not supported by the
+    /// PeerConnection yet and is refused.
+    pub urls: Vec<String>,
+}
+
+/// The socket addresses of the STUN servers in `servers` (RFC 7064 `stun:` URIs,
+/// default port 3478).
+fn stun_addresses(servers: &[RtcIceServer]) -> Result<Vec<SocketAddr>, Error> {
+    use std::net::ToSocketAddrs;
+    let mut out = Vec::new();
+    for url in servers.iter().flat_map(|s| &s.urls) {
+        let Some(rest) = url.strip_prefix("stun:") else {
+            return Err(Error::InvalidArgument(
+                "only stun: ICE server URLs are supported (turn: is not yet)",
+            ));
+        };
+        let host_port = if rest.rsplit_once(':').is_some_and(|(h, p)| {
+            !h.is_empty() && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())
+        }) && (!rest.contains('[') || rest.contains("]:"))
+        {
+            rest.to_owned()
+        } else {
+            format!("{rest}:3478")
+        };
+        let resolved = host_port
+            .to_socket_addrs()
+            .map_err(|_| Error::InvalidArgument("an ICE server host does not resolve"))?;
+        out.extend(resolved);
+    }
+    Ok(out)
 }
 
 impl Default for RtcConfiguration {
@@ -53,6 +92,7 @@ impl Default for RtcConfiguration {
             certificate: None,
             max_message_size: SessionConfig::default().max_message_size,
             udp_mux: None,
+            ice_servers: Vec::new(),
         }
     }
 }
@@ -164,6 +204,7 @@ impl PeerConnection {
         let mut session = Session::new(SessionConfig {
             certificate: config.certificate,
             max_message_size: config.max_message_size,
+            stun_servers: stun_addresses(&config.ice_servers)?,
             ..SessionConfig::default()
         })?;
         let sockets = if config.udp_mux.is_some() && config.bind_addresses.is_empty() {
@@ -178,6 +219,8 @@ impl PeerConnection {
             session.add_local_candidate(mux.local_addr())?;
         }
         session.end_of_local_candidates();
+        // Queries to STUN servers go out with the first tick.
+        session.handle_timeout(Instant::now());
         let ufrag = session.local_ufrag().to_owned();
         let shared = Arc::new(Shared {
             session: Mutex::new(session),
@@ -684,5 +727,32 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         panic!("the connection is still referenced");
+    }
+}
+
+#[cfg(test)]
+mod stun_url_tests {
+    use super::*;
+
+    #[test]
+    fn stun_urls_resolve_with_the_default_port() {
+        let servers = |urls: &[&str]| {
+            vec![RtcIceServer {
+                urls: urls.iter().map(|u| (*u).to_owned()).collect(),
+            }]
+        };
+        let got = stun_addresses(&servers(&[
+            "stun:127.0.0.1",
+            "stun:127.0.0.1:19302",
+            "stun:[::1]",
+        ]))
+        .unwrap();
+        let want: Vec<SocketAddr> = ["127.0.0.1:3478", "127.0.0.1:19302", "[::1]:3478"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        assert_eq!(got, want);
+        assert!(stun_addresses(&servers(&["turn:127.0.0.1"])).is_err());
+        assert!(stun_addresses(&servers(&["stun:"])).is_err());
     }
 }

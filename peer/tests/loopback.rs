@@ -194,3 +194,51 @@ async fn remote_track_delivers_whole_frames() {
     alice.close().await;
     bob.close().await;
 }
+
+/// A STUN server in `ice_servers` is asked from the connection's socket before
+/// gathering completes (on loopback the mapped address is the host's own, so no
+/// `srflx` candidate results, as in a browser without NAT).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stun_server_is_asked_before_gathering_completes() {
+    use oxrtc::RtcIceServer;
+    use oxrtc_ice::stun::BindingServer;
+
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    tokio::spawn(async move {
+        let mut server = BindingServer::new();
+        let mut buf = [0u8; 1500];
+        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+            if server.handle_receive(from, &buf[..n]).is_ok() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            while let Some(t) = server.poll_transmit() {
+                let _ = socket.send_to(&t.contents, t.destination).await;
+            }
+        }
+    });
+    let pc = PeerConnection::new(RtcConfiguration {
+        ice_servers: vec![RtcIceServer {
+            urls: vec![format!("stun:127.0.0.1:{port}")],
+        }],
+        ..config()
+    })
+    .unwrap();
+    pc.create_data_channel("x", DataChannelInit::default())
+        .unwrap();
+    pc.set_local_description(pc.create_offer().await.unwrap())
+        .await
+        .unwrap();
+    timeout(STEP, pc.gathering_complete())
+        .await
+        .expect("gathering completes");
+    assert!(asked.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    let sdp = pc.local_description().unwrap().sdp;
+    assert!(
+        sdp.contains("typ host") && !sdp.contains("typ srflx"),
+        "{sdp}"
+    );
+    pc.close().await;
+}

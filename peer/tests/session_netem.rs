@@ -832,3 +832,65 @@ fn renegotiation_adds_video_to_a_live_connection() {
         messages(&n.b_events, theirs).contains(&Bytes::from_static(b"still"))
     });
 }
+
+/// Server-reflexive gathering: a STUN server seen through a NAT gives a `srflx`
+/// candidate (its base as the related address); gathering completes only after it.
+/// A server that never answers delays completion until its query times out.
+#[test]
+fn stun_server_gives_a_server_reflexive_candidate() {
+    use oxrtc_ice::stun::BindingServer;
+
+    let stun: SocketAddr = "198.51.100.7:3478".parse().unwrap();
+    let host: SocketAddr = "10.0.0.1:4000".parse().unwrap();
+    let public: SocketAddr = "203.0.113.9:62000".parse().unwrap();
+    for server_answers in [true, false] {
+        let mut now = Instant::now();
+        let mut s = Session::new(SessionConfig {
+            rng_seed: Some([9; 32]),
+            stun_servers: vec![stun],
+            ..SessionConfig::default()
+        })
+        .unwrap();
+        s.add_local_candidate(host).unwrap();
+        s.end_of_local_candidates();
+        s.create_data_channel(now, "x", &DataChannelInit::default())
+            .unwrap();
+        let offer = s.create_offer().unwrap();
+        s.set_local_description(now, offer).unwrap();
+        assert_ne!(s.ice_gathering_state(), oxrtc::IceGatheringState::Complete);
+        let mut server = BindingServer::new();
+        for _ in 0..200 {
+            s.handle_timeout(now);
+            while let Some(t) = s.poll_transmit() {
+                assert_eq!((t.local, t.remote), (host, stun));
+                if server_answers {
+                    // The NAT maps the host candidate to a public address.
+                    server.handle_receive(public, &t.data).unwrap();
+                }
+            }
+            while let Some(answer) = server.poll_transmit() {
+                assert_eq!(answer.destination, public);
+                s.handle_receive(now, host, stun, &answer.contents);
+            }
+            if s.ice_gathering_state() == oxrtc::IceGatheringState::Complete {
+                break;
+            }
+            now = s.poll_timeout().unwrap_or(now + Duration::from_millis(100));
+        }
+        assert_eq!(s.ice_gathering_state(), oxrtc::IceGatheringState::Complete);
+        let sdp = s.local_description().unwrap().sdp;
+        let srflx = "203.0.113.9 62000 typ srflx raddr 10.0.0.1 rport 4000";
+        assert_eq!(sdp.contains(srflx), server_answers, "{sdp}");
+        assert!(sdp.contains("10.0.0.1 4000 typ host"));
+        assert!(sdp.contains("a=end-of-candidates"));
+        let trickled: Vec<_> = std::iter::from_fn(|| s.poll_event())
+            .filter_map(|e| match e {
+                SessionEvent::IceCandidate(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        // host, (srflx,) then the end.
+        assert_eq!(trickled.len(), if server_answers { 3 } else { 2 });
+        assert!(trickled.last().unwrap().is_none());
+    }
+}

@@ -127,6 +127,10 @@ pub struct SessionConfig {
     pub max_message_size: usize,
     /// ICE timers and limits (role and credentials are the session's).
     pub ice: AgentConfig,
+    /// STUN servers (resolved addresses) asked for server-reflexive candidates from
+    /// every host candidate: what a peer behind NAT needs. Empty by default; gathering
+    /// completes when every server answered or timed out.
+    pub stun_servers: Vec<SocketAddr>,
 }
 
 impl Default for SessionConfig {
@@ -136,6 +140,7 @@ impl Default for SessionConfig {
             rng_seed: None,
             max_message_size: 256 * 1024,
             ice: AgentConfig::default(),
+            stun_servers: Vec::new(),
         }
     }
 }
@@ -266,6 +271,9 @@ pub struct Session {
     ice: Agent,
     local_candidates: Vec<IceCandidate>,
     local_gathering_done: bool,
+    stun_servers: Vec<SocketAddr>,
+    /// Server-reflexive gathering, while STUN servers are being asked.
+    srflx: Option<oxrtc_ice::gather::SrflxGatherer>,
     gathering_announced: GatheringState,
     pending_remote_candidates: Vec<IceCandidate>,
     signaling: SignalingState,
@@ -361,6 +369,8 @@ impl Session {
             ice,
             local_candidates: Vec::new(),
             local_gathering_done: false,
+            stun_servers: config.stun_servers.clone(),
+            srflx: None,
             gathering_announced: GatheringState::New,
             pending_remote_candidates: Vec::new(),
             signaling: SignalingState::Stable,
@@ -513,7 +523,21 @@ impl Session {
 
     /// Adds a host candidate for a bound local socket (the driver owns the socket).
     pub fn add_local_candidate(&mut self, addr: SocketAddr) -> Result<(), Error> {
-        self.add_local_ice_candidate(IceCandidate::host(addr), addr)
+        self.add_local_ice_candidate(IceCandidate::host(addr), addr)?;
+        if !self.stun_servers.is_empty() {
+            let mut seed = [0u8; 32];
+            self.rng.fill_bytes(&mut seed);
+            let gatherer = self.srflx.get_or_insert_with(|| {
+                oxrtc_ice::gather::SrflxGatherer::new(oxrtc_ice::gather::SrflxConfig {
+                    rng_seed: Some(seed),
+                    ..Default::default()
+                })
+            });
+            for server in &self.stun_servers {
+                gatherer.add_query(addr, *server);
+            }
+        }
+        Ok(())
     }
 
     /// Adds any local candidate with the socket address it is sent from (`base`):
@@ -536,9 +560,22 @@ impl Session {
         Ok(())
     }
 
-    /// Says that no more local candidates will come.
+    /// Says that no more host candidates will come. Gathering completes once the STUN
+    /// servers, if any, have answered or timed out (their queries go out at the next
+    /// [`Session::handle_timeout`]).
     pub fn end_of_local_candidates(&mut self) {
         self.local_gathering_done = true;
+        self.finish_gathering_if_done();
+    }
+
+    fn gathering_done(&self) -> bool {
+        self.local_gathering_done && self.srflx.as_ref().is_none_or(|g| g.is_done())
+    }
+
+    fn finish_gathering_if_done(&mut self) {
+        if !self.gathering_done() {
+            return;
+        }
         self.ice.end_of_local_candidates();
         if self.gathering_announced == GatheringState::Gathering {
             self.announce_gathering_complete();
@@ -618,7 +655,7 @@ impl Session {
         for c in self.local_candidates.clone() {
             self.announce_candidate(&c);
         }
-        if self.local_gathering_done {
+        if self.gathering_done() {
             self.announce_gathering_complete();
         }
     }
@@ -1590,10 +1627,16 @@ impl Session {
         // RFC 7983 §7: the first byte tells STUN, DTLS and RTP apart on one 5-tuple.
         match data.first() {
             Some(0..=3) => {
-                if let Err(e) = self
-                    .ice
-                    .handle_receive(now, Datagram::udp(local, remote, data))
+                let datagram = Datagram::udp(local, remote, data);
+                if self
+                    .srflx
+                    .as_mut()
+                    .is_some_and(|g| g.handle_receive(now, datagram))
                 {
+                    self.pump(now);
+                    return;
+                }
+                if let Err(e) = self.ice.handle_receive(now, datagram) {
                     log::debug!("STUN from {remote} dropped: {e}");
                 }
             }
@@ -1621,6 +1664,9 @@ impl Session {
             return;
         }
         self.ice.handle_timeout(now);
+        if let Some(gatherer) = &mut self.srflx {
+            gatherer.handle_timeout(now);
+        }
         if let Some(dtls) = &mut self.dtls {
             dtls.handle_timeout(now);
         }
@@ -1656,6 +1702,7 @@ impl Session {
         }
         [
             self.ice.poll_timeout(),
+            self.srflx.as_ref().and_then(|g| g.poll_timeout()),
             self.dtls.as_ref().and_then(|d| d.poll_timeout()),
             self.sctp.as_ref().and_then(|s| s.poll_timeout()),
         ]
@@ -1678,6 +1725,14 @@ impl Session {
             while let Some(t) = self.ice.poll_transmit() {
                 moved = true;
                 self.queue_transmit(t.local, t.remote, t.data);
+            }
+            while let Some(t) = self.srflx.as_mut().and_then(|g| g.poll_transmit()) {
+                moved = true;
+                self.queue_transmit(t.local, t.remote, t.data);
+            }
+            while let Some(event) = self.srflx.as_mut().and_then(|g| g.poll_event()) {
+                moved = true;
+                self.on_gather_event(event);
             }
             if let (Some(sctp), Some(dtls)) = (&mut self.sctp, &mut self.dtls) {
                 while sctp.poll_transmit(now, &mut self.sctp_buf).is_some() {
@@ -1737,6 +1792,24 @@ impl Session {
             remote,
             data,
         });
+    }
+
+    fn on_gather_event(&mut self, event: oxrtc_ice::gather::GatherEvent) {
+        use oxrtc_ice::gather::GatherEvent;
+        match event {
+            GatherEvent::Candidate(candidate) => {
+                let Some(base) = candidate.related_addr() else {
+                    return;
+                };
+                if let Err(e) = self.add_local_ice_candidate(candidate, base) {
+                    log::debug!("server-reflexive candidate not added: {e}");
+                }
+            }
+            GatherEvent::Timeout { base, server } => {
+                log::debug!("STUN server {server} did not answer from {base}");
+            }
+            GatherEvent::Done => self.finish_gathering_if_done(),
+        }
     }
 
     fn on_ice_event(&mut self, now: Instant, event: AgentEvent) {
