@@ -153,12 +153,24 @@ fn start_our_server(config: ServerConfig) -> OurServer {
     start_our_server_on(IpAddr::V4(LOCALHOST), config)
 }
 
+/// A UDP socket and a TCP listener on one port, kept bound: probing for a free port and
+/// binding it later races with every other test binding ephemeral ports meanwhile.
+fn bind_udp_and_tcp(ip: IpAddr) -> (SocketAddr, UdpSocket, TcpListener) {
+    for _ in 0..100 {
+        let Ok(udp) = UdpSocket::bind((ip, 0)) else {
+            continue;
+        };
+        let addr = udp.local_addr().unwrap();
+        if let Ok(listener) = TcpListener::bind(addr) {
+            return (addr, udp, listener);
+        }
+    }
+    panic!("no free loopback port for both UDP and TCP");
+}
+
 fn start_our_server_on(ip: IpAddr, config: ServerConfig) -> OurServer {
-    let port = free_port_on(ip);
-    let addr = SocketAddr::new(ip, port);
-    let udp = UdpSocket::bind(addr).unwrap();
+    let (addr, udp, listener) = bind_udp_and_tcp(ip);
     udp.set_nonblocking(true).unwrap();
-    let listener = TcpListener::bind(addr).unwrap();
     listener.set_nonblocking(true).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
