@@ -216,11 +216,8 @@ pub(crate) fn remote_transport(
     let fingerprints: Vec<DtlsFingerprint> = desc
         .fingerprints_of(media)
         .into_iter()
-        .filter_map(|f| {
-            format!("{} {}", f.algorithm.as_str(), hex_pairs(&f.bytes))
-                .parse()
-                .ok()
-        })
+        // The SDP value ("sha-256 AB:CD:...") is what the DTLS crate parses and checks.
+        .filter_map(|f| f.to_string().parse().ok())
         .collect();
     if fingerprints.is_empty() {
         // RFC 8122 §5 / JSEP: a DTLS transport without a usable fingerprint cannot be
@@ -270,14 +267,6 @@ pub(crate) fn remote_transport(
         ice_lite: desc.ice_lite(),
         has_data: data.is_some(),
     }))
-}
-
-fn hex_pairs(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 /// An SDP candidate as the ICE agent takes it.
