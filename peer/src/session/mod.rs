@@ -1240,13 +1240,17 @@ impl Session {
         Ok(())
     }
 
-    fn send_on_path(&mut self, packet: Vec<u8>) {
-        let path = self
-            .ice
+    /// Where DTLS and media go: the selected pair, or where DTLS last came from (a
+    /// peer can finish ICE and start DTLS before our agent has selected).
+    fn data_path(&self) -> Option<(SocketAddr, SocketAddr)> {
+        self.ice
             .selected_path()
             .map(|p| (p.local, p.remote))
-            .or(self.last_data_path);
-        if let Some((local, remote)) = path {
+            .or(self.last_data_path)
+    }
+
+    fn send_on_path(&mut self, packet: Vec<u8>) {
+        if let Some((local, remote)) = self.data_path() {
             self.queue_transmit(local, remote, packet);
         }
     }
@@ -1760,25 +1764,12 @@ impl Session {
 
     /// Sends DTLS's datagrams on the selected pair (or where DTLS last came from).
     fn flush_dtls(&mut self) -> bool {
-        let Some(dtls) = &mut self.dtls else {
-            return false;
-        };
-        let path = self
-            .ice
-            .selected_path()
-            .map(|p| (p.local, p.remote))
-            .or(self.last_data_path);
+        let path = self.data_path();
         let mut moved = false;
-        while let Some(data) = dtls.poll_transmit() {
+        while let Some(data) = self.dtls.as_mut().and_then(|d| d.poll_transmit()) {
             moved = true;
             if let Some((local, remote)) = path {
-                self.counters.packets_sent += 1;
-                self.counters.bytes_sent += data.len() as u64;
-                self.transmits.push_back(Transmit {
-                    local,
-                    remote,
-                    data,
-                });
+                self.queue_transmit(local, remote, data);
             }
         }
         moved
