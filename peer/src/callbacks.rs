@@ -1,7 +1,13 @@
 //! Callback slots: set from any thread, run on the driver task without holding the
 //! session lock, so a callback may call back into the API.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
+
+/// Locks `m`, and keeps going if a thread panicked while holding it: a panicking
+/// callback must not wedge the connection for every other handle.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 type BoxedCallback<T> = Box<dyn FnMut(T) + Send>;
 
@@ -20,32 +26,29 @@ impl<T> Default for Callback<T> {
 
 impl<T> Callback<T> {
     pub(crate) fn set(&self, f: impl FnMut(T) + Send + 'static) {
-        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(f));
+        *lock(&self.slot) = Some(Box::new(f));
     }
 
     /// Drops the callback, and with it whatever it captured (handles that would keep
     /// the connection alive).
     pub(crate) fn clear(&self) {
-        let taken = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let taken = lock(&self.slot).take();
         drop(taken);
     }
 
     pub(crate) fn is_set(&self) -> bool {
-        self.slot
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
+        lock(&self.slot).is_some()
     }
 
     /// Runs the callback if one is set; returns whether one was. The callback is taken
     /// out while it runs, so it may set a new one (which then wins) without deadlock.
     pub(crate) fn call(&self, value: T) -> bool {
-        let taken = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let taken = lock(&self.slot).take();
         let Some(mut f) = taken else {
             return false;
         };
         f(value);
-        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = lock(&self.slot);
         if slot.is_none() {
             *slot = Some(f);
         }
@@ -77,7 +80,7 @@ impl<T> Mailbox<T> {
 
     /// Delivers `value`, or keeps it until a callback is set (driver).
     pub(crate) fn deliver(&self, value: T) {
-        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let mut kept = lock(&self.kept);
         if kept.is_empty() && self.callback.is_set() {
             drop(kept);
             self.callback.call(value);
@@ -92,11 +95,7 @@ impl<T> Mailbox<T> {
     /// Delivers what was kept, once a callback is set (driver).
     pub(crate) fn flush(&self) {
         while self.callback.is_set() {
-            let next = self
-                .kept
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front();
+            let next = lock(&self.kept).pop_front();
             match next {
                 Some(value) => {
                     self.callback.call(value);
@@ -109,7 +108,7 @@ impl<T> Mailbox<T> {
     /// Drops the callback and what was kept.
     pub(crate) fn clear(&self) {
         self.callback.clear();
-        self.kept.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        lock(&self.kept).clear();
     }
 }
 

@@ -15,7 +15,7 @@ use std::time::Instant;
 use oxrtc_dtls::Certificate;
 use tokio::sync::Notify;
 
-use crate::callbacks::Callback;
+use crate::callbacks::{lock, Callback};
 use crate::data_channel::{ChannelCallbacks, RtcDataChannel};
 use crate::description::{RtcIceCandidateInit, RtcSessionDescription};
 use crate::error::Error;
@@ -124,7 +124,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn with_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
-        f(&mut self.session.lock().unwrap_or_else(|e| e.into_inner()))
+        f(&mut lock(&self.session))
     }
 
     pub(crate) fn wake_driver(&self) {
@@ -135,8 +135,7 @@ impl Shared {
     /// handle (an echo capturing its channel) would otherwise keep the connection in
     /// memory through a reference cycle.
     fn release_callbacks(&self) {
-        let channels =
-            std::mem::take(&mut *self.channels.lock().unwrap_or_else(|e| e.into_inner()));
+        let channels = std::mem::take(&mut *lock(&self.channels));
         for channel in channels.values() {
             channel.release();
         }
@@ -161,12 +160,7 @@ impl Shared {
     }
 
     fn channel_callbacks(&self, id: ChannelId) -> Arc<ChannelCallbacks> {
-        self.channels
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(id)
-            .or_default()
-            .clone()
+        lock(&self.channels).entry(id).or_default().clone()
     }
 }
 
@@ -658,11 +652,7 @@ fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
                 }
             }
             SessionEvent::DataChannelClose(id) => {
-                let channel = shared
-                    .channels
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(&id);
+                let channel = lock(&shared.channels).remove(&id);
                 if let Some(channel) = channel {
                     channel.closed();
                     // Nothing more can arrive: drop what the callbacks captured.
@@ -672,13 +662,7 @@ fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
         }
     }
     // Callbacks set since the last pass get what waited for them.
-    let channels: Vec<_> = shared
-        .channels
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .values()
-        .cloned()
-        .collect();
+    let channels: Vec<_> = lock(&shared.channels).values().cloned().collect();
     for channel in channels {
         channel.flush();
     }
@@ -689,10 +673,6 @@ fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
     if had_events {
         shared.changed.notify_waiters();
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use oxrtc_rtp::codecs::{
     Vp9Payloader,
 };
 
-use crate::callbacks::{Callback, Mailbox};
+use crate::callbacks::{lock, Callback, Mailbox};
 use crate::error::Error;
 use crate::peer_connection::Shared;
 use crate::session::{MediaKind, RtpCodec, RtpCodecCapability, TransceiverId};
@@ -147,7 +147,7 @@ impl TrackLocal {
         shared: Arc<Shared>,
         transceiver: TransceiverId,
     ) -> Result<(), Error> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.state);
         if state.binding.is_some() {
             return Err(Error::InvalidAccess(
                 "the track is already added to a connection".into(),
@@ -165,7 +165,7 @@ impl TrackLocal {
     /// the timestamp advanced by `duration` at the codec's clock rate. Frames written
     /// before the connection can send are dropped, as a camera's are.
     pub fn write_sample(&self, frame: &[u8], duration: Duration) -> Result<(), Error> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.state);
         let timestamp = state.timestamp;
         let ticks = duration.as_secs_f64() * f64::from(self.codec.clock_rate);
         state.timestamp = timestamp.wrapping_add(ticks.round() as u32);
@@ -203,7 +203,7 @@ impl TrackLocal {
     pub fn write_rtp(&self, packet: &[u8]) -> Result<(), Error> {
         let parsed = oxrtc_rtp::RtpPacket::parse(packet)
             .map_err(|_| Error::InvalidArgument("not an RTP packet"))?;
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = lock(&self.state);
         let Some(binding) = &state.binding else {
             return Ok(());
         };

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
+use crate::callbacks::lock;
 use crate::peer_connection::Shared;
 use crate::socket::Socket;
 
@@ -105,7 +106,7 @@ impl UdpMux {
 
 impl MuxInner {
     fn routes(&self) -> std::sync::MutexGuard<'_, Routes> {
-        self.routes.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.routes)
     }
 
     pub(crate) fn register(&self, ufrag: &str, connection: &Arc<Shared>) {
