@@ -90,16 +90,7 @@ impl Net {
             if done(self) {
                 return;
             }
-            let next = [
-                self.a.poll_timeout(),
-                self.b.poll_timeout(),
-                self.a_to_b.poll_timeout(),
-                self.b_to_a.poll_timeout(),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            let Some(next) = next.filter(|t| *t <= end) else {
+            let Some(next) = self.next_deadline().filter(|t| *t <= end) else {
                 panic!(
                     "not done after {limit:?}: a {:?}, b {:?}",
                     self.a.connection_state(),
@@ -112,21 +103,43 @@ impl Net {
         }
     }
 
+    /// The earliest timer of either session or link.
+    fn next_deadline(&self) -> Option<Instant> {
+        [
+            self.a.poll_timeout(),
+            self.b.poll_timeout(),
+            self.a_to_b.poll_timeout(),
+            self.b_to_a.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// `a` opens a "chat" channel, offers, `b` answers; runs until both are connected,
+    /// the channel is open at `a` and announced at `b`. Returns the channel on each side.
+    fn with_open_channel(link: LinkConfig, limit: Duration) -> (Self, ChannelId, ChannelId) {
+        let mut net = Self::new(link);
+        let chat = net
+            .a
+            .create_data_channel(net.now, "chat", &DataChannelInit::default())
+            .unwrap();
+        net.negotiate();
+        net.run_until(limit, |n| {
+            n.connected()
+                && n.a.channel_info(chat).map(|i| i.state) == Some(DataChannelState::Open)
+                && !remote_channels(&n.b_events).is_empty()
+        });
+        let theirs = remote_channels(&net.b_events)[0];
+        (net, chat, theirs)
+    }
+
     /// Moves packets and time for half a second of virtual time.
     fn run_for_a_while(&mut self) {
         let end = self.now + Duration::from_millis(500);
         loop {
             self.exchange();
-            let next = [
-                self.a.poll_timeout(),
-                self.b.poll_timeout(),
-                self.a_to_b.poll_timeout(),
-                self.b_to_a.poll_timeout(),
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-            .filter(|t| *t < end);
+            let next = self.next_deadline().filter(|t| *t < end);
             self.now = next.unwrap_or(end).max(self.now);
             self.a.handle_timeout(self.now);
             self.b.handle_timeout(self.now);
@@ -212,16 +225,7 @@ fn lossy(seed: u64) -> LinkConfig {
 #[test]
 fn reliable_channel_through_a_lossy_network() {
     for seed in [3, 11, 27] {
-        let mut net = Net::new(lossy(seed));
-        let chat = net
-            .a
-            .create_data_channel(net.now, "chat", &DataChannelInit::default())
-            .unwrap();
-        net.negotiate();
-        net.run_until(Duration::from_secs(30), |n| {
-            n.a.channel_info(chat).map(|i| i.state) == Some(DataChannelState::Open)
-                && !remote_channels(&n.b_events).is_empty()
-        });
+        let (mut net, chat, theirs) = Net::with_open_channel(lossy(seed), Duration::from_secs(30));
         assert!(net.connected(), "seed {seed}");
         let sent: Vec<Bytes> = (0..200u32)
             .map(|i| Bytes::from(format!("message {i} {}", "x".repeat(i as usize * 7))))
@@ -229,7 +233,6 @@ fn reliable_channel_through_a_lossy_network() {
         for m in &sent {
             net.a.send(net.now, chat, true, m.clone()).unwrap();
         }
-        let theirs = remote_channels(&net.b_events)[0];
         net.run_until(Duration::from_secs(60), |n| {
             messages(&n.b_events, theirs).len() >= sent.len()
         });
@@ -384,6 +387,8 @@ fn channel_close_and_session_close() {
         .create_data_channel(net.now, "chat", &DataChannelInit::default())
         .unwrap();
     net.negotiate();
+    // Not `with_open_channel`: closing as soon as `b` has the channel, before `a` has
+    // seen the association up, is the case where the OPEN is still in flight.
     net.run_until(Duration::from_secs(10), |n| {
         !remote_channels(&n.b_events).is_empty()
     });
@@ -517,20 +522,12 @@ fn trickled_candidates_connect() {
 /// Whatever arrives on the socket, a connected session keeps working.
 #[test]
 fn garbage_datagrams_do_not_break_a_connection() {
-    let mut net = Net::new(LinkConfig {
+    let link = LinkConfig {
         latency: Duration::from_millis(5),
         seed: 21,
         ..LinkConfig::default()
-    });
-    let chat = net
-        .a
-        .create_data_channel(net.now, "chat", &DataChannelInit::default())
-        .unwrap();
-    net.negotiate();
-    net.run_until(Duration::from_secs(10), |n| {
-        !remote_channels(&n.b_events).is_empty()
-            && n.a_events.contains(&SessionEvent::DataChannelOpen(chat))
-    });
+    };
+    let (mut net, chat, theirs) = Net::with_open_channel(link, Duration::from_secs(10));
     let mut x = 0x1234_5678_9abc_def0u64;
     for len in 0..2000usize {
         let junk: Vec<u8> = (0..len % 300)
@@ -552,7 +549,6 @@ fn garbage_datagrams_do_not_break_a_connection() {
     net.a
         .send(net.now, chat, true, Bytes::from_static(b"still here"))
         .unwrap();
-    let theirs = remote_channels(&net.b_events)[0];
     net.run_until(Duration::from_secs(10), |n| {
         !messages(&n.b_events, theirs).is_empty()
     });
@@ -659,22 +655,12 @@ fn media_both_ways() {
 /// connection and its channel survive.
 #[test]
 fn ice_restart_from_either_side() {
-    let mut net = Net::new(LinkConfig {
+    let link = LinkConfig {
         latency: Duration::from_millis(10),
         seed: 41,
         ..LinkConfig::default()
-    });
-    let chat = net
-        .a
-        .create_data_channel(net.now, "chat", &DataChannelInit::default())
-        .unwrap();
-    net.negotiate();
-    net.run_until(Duration::from_secs(10), |n| {
-        n.connected()
-            && !remote_channels(&n.b_events).is_empty()
-            && n.a.channel_info(chat).map(|i| i.state) == Some(DataChannelState::Open)
-    });
-    let theirs = remote_channels(&net.b_events)[0];
+    };
+    let (mut net, chat, theirs) = Net::with_open_channel(link, Duration::from_secs(10));
     let ufrag = |s: &Session| {
         let d = s.local_description().unwrap().sdp;
         d.lines()
@@ -779,19 +765,12 @@ fn renegotiation_adds_video_to_a_live_connection() {
     use oxrtc::session::{MediaKind, RtpCodecCapability};
     use oxrtc::Direction;
 
-    let mut net = Net::new(LinkConfig {
+    let link = LinkConfig {
         latency: Duration::from_millis(10),
         seed: 51,
         ..LinkConfig::default()
-    });
-    let chat = net
-        .a
-        .create_data_channel(net.now, "chat", &DataChannelInit::default())
-        .unwrap();
-    net.negotiate();
-    net.run_until(Duration::from_secs(10), |n| {
-        n.connected() && n.a.channel_info(chat).map(|i| i.state) == Some(DataChannelState::Open)
-    });
+    };
+    let (mut net, chat, theirs) = Net::with_open_channel(link, Duration::from_secs(10));
     let video = net
         .a
         .add_transceiver(
@@ -827,7 +806,6 @@ fn renegotiation_adds_video_to_a_live_connection() {
     net.a
         .send(net.now, chat, true, Bytes::from_static(b"still"))
         .unwrap();
-    let theirs = remote_channels(&net.b_events)[0];
     net.run_until(Duration::from_secs(5), |n| {
         messages(&n.b_events, theirs).contains(&Bytes::from_static(b"still"))
     });
