@@ -299,15 +299,11 @@ pub(crate) fn remote_media(media: &MediaDescription) -> Option<RemoteMedia> {
             // Keep their parameters (H.264 profile, VP9 profile): we send what we
             // agreed to with exactly those.
             if let Some(fmtp) = theirs.fmtp {
-                capability.sdp_fmtp_line = fmtp
-                    .params
-                    .iter()
-                    .map(|p| match &p.value {
-                        Some(v) => format!("{}={v}", p.name),
-                        None => p.name.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(";");
+                // The attribute's own text is "<pt> <params>": keep the params.
+                let line = fmtp.to_string();
+                capability.sdp_fmtp_line = line
+                    .split_once(' ')
+                    .map_or_else(String::new, |(_, params)| params.to_owned());
             }
             Some(RtpCodec {
                 payload_type: theirs.payload_type,
