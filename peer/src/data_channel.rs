@@ -237,7 +237,7 @@ impl RtcDataChannel {
         if self.callbacks.is_closed() {
             self.callbacks.flush();
         } else {
-            self.shared.wake_driver();
+            self.shared.callback_set();
         }
     }
 

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
 use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Instant;
@@ -120,6 +121,9 @@ pub(crate) struct Shared {
     channels: Mutex<HashMap<ChannelId, Arc<ChannelCallbacks>>>,
     remote_tracks: Mutex<HashMap<TransceiverId, Arc<TrackCallbacks>>>,
     local_tracks: Mutex<HashMap<TransceiverId, Arc<Callback<()>>>>,
+    /// A channel or track callback was set: the driver's next pass delivers what
+    /// waited for it (instead of visiting every channel on every wake-up).
+    callback_set: AtomicBool,
 }
 
 impl Shared {
@@ -129,6 +133,13 @@ impl Shared {
 
     pub(crate) fn wake_driver(&self) {
         self.wake.notify_one();
+    }
+
+    /// A channel or track callback was just set: wake the driver to deliver what was
+    /// kept for it.
+    pub(crate) fn callback_set(&self) {
+        self.callback_set.store(true, Ordering::SeqCst);
+        self.wake_driver();
     }
 
     /// Drops every callback once the connection is closed: a callback that captured a
@@ -224,6 +235,7 @@ impl PeerConnection {
             channels: Mutex::new(HashMap::new()),
             remote_tracks: Mutex::new(HashMap::new()),
             local_tracks: Mutex::new(HashMap::new()),
+            callback_set: AtomicBool::new(false),
         });
         let mux = config.udp_mux.map(|mux| {
             mux.inner().register(&ufrag, &shared);
@@ -662,13 +674,15 @@ fn dispatch(shared: &Arc<Shared>, events: &mut Vec<SessionEvent>) {
         }
     }
     // Callbacks set since the last pass get what waited for them.
-    let channels: Vec<_> = lock(&shared.channels).values().cloned().collect();
-    for channel in channels {
-        channel.flush();
-    }
-    let tracks: Vec<_> = lock(&shared.remote_tracks).values().cloned().collect();
-    for track in tracks {
-        track.on_rtp.flush();
+    if shared.callback_set.swap(false, Ordering::SeqCst) {
+        let channels: Vec<_> = lock(&shared.channels).values().cloned().collect();
+        for channel in channels {
+            channel.flush();
+        }
+        let tracks: Vec<_> = lock(&shared.remote_tracks).values().cloned().collect();
+        for track in tracks {
+            track.on_rtp.flush();
+        }
     }
     if had_events {
         shared.changed.notify_waiters();

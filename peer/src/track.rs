@@ -315,7 +315,7 @@ impl TrackRemote {
     /// arrived before it was set come first.
     pub fn on_rtp(&self, f: impl FnMut(Bytes) + Send + 'static) {
         self.callbacks.on_rtp.set(f);
-        self.shared.wake_driver();
+        self.shared.callback_set();
     }
 
     /// Runs `f` for every whole frame (`TrackRemote` through the codec's depayloader and
