@@ -405,6 +405,15 @@ impl Session {
         })
     }
 
+    /// W3C: every method of a closed connection throws `InvalidStateError`.
+    fn ensure_open(&self) -> Result<(), Error> {
+        if self.closed {
+            Err(Error::InvalidState("connection closed"))
+        } else {
+            Ok(())
+        }
+    }
+
     // ----- getters -----
 
     /// `connectionState`.
@@ -547,9 +556,7 @@ impl Session {
         candidate: IceCandidate,
         base: SocketAddr,
     ) -> Result<(), Error> {
-        if self.closed {
-            return Err(Error::InvalidState("connection closed"));
-        }
+        self.ensure_open()?;
         self.ice
             .add_local_candidate_with_base(candidate.clone(), base)
             .map_err(|e| Error::Operation(e.to_string()))?;
@@ -585,9 +592,7 @@ impl Session {
     /// `addIceCandidate`: a candidate the peer trickled. An empty candidate string
     /// means the peer has no more.
     pub fn add_ice_candidate(&mut self, init: &RtcIceCandidateInit) -> Result<(), Error> {
-        if self.closed {
-            return Err(Error::InvalidState("connection closed"));
-        }
+        self.ensure_open()?;
         if self.remote.is_none() {
             return Err(Error::InvalidState("no remote description"));
         }
@@ -678,9 +683,7 @@ impl Session {
 
     /// `createOffer`: a data section when a channel exists or was negotiated before.
     pub fn create_offer(&mut self) -> Result<RtcSessionDescription, Error> {
-        if self.closed {
-            return Err(Error::InvalidState("connection closed"));
-        }
+        self.ensure_open()?;
         if self.signaling == SignalingState::HaveRemoteOffer {
             return Err(Error::InvalidState("cannot offer while answering"));
         }
@@ -746,9 +749,7 @@ impl Session {
 
     /// `createAnswer` to the remote offer.
     pub fn create_answer(&mut self) -> Result<RtcSessionDescription, Error> {
-        if self.closed {
-            return Err(Error::InvalidState("connection closed"));
-        }
+        self.ensure_open()?;
         if self.signaling != SignalingState::HaveRemoteOffer {
             return Err(Error::InvalidState("no remote offer to answer"));
         }
@@ -803,9 +804,7 @@ impl Session {
         now: Instant,
         desc: RtcSessionDescription,
     ) -> Result<(), Error> {
-        if self.closed {
-            return Err(Error::InvalidState("connection closed"));
-        }
+        self.ensure_open()?;
         if desc.sdp_type == SdpType::Rollback {
             return self.rollback(SignalingState::HaveLocalOffer);
         }
@@ -883,9 +882,7 @@ impl Session {
         now: Instant,
         desc: RtcSessionDescription,
     ) -> Result<(), Error> {
-        if self.closed {
-            return Err(Error::InvalidState("connection closed"));
-        }
+        self.ensure_open()?;
         if desc.sdp_type == SdpType::Rollback {
             return self.rollback(SignalingState::HaveRemoteOffer);
         }
@@ -1125,9 +1122,7 @@ impl Session {
         send_codec: Option<RtpCodecCapability>,
         msid: (String, String),
     ) -> Result<TransceiverId, Error> {
-        if self.closed {
-            return Err(Error::InvalidState("connection closed"));
-        }
+        self.ensure_open()?;
         if send_codec.as_ref().is_some_and(|c| {
             !media::default_codecs(kind).iter().any(|d| {
                 d.capability
@@ -1486,9 +1481,7 @@ impl Session {
         label: &str,
         init: &DataChannelInit,
     ) -> Result<ChannelId, Error> {
-        if self.closed {
-            return Err(Error::InvalidState("connection closed"));
-        }
+        self.ensure_open()?;
         let config = channels::channel_config(label, init)?;
         let id = self
             .channels
